@@ -1,0 +1,1 @@
+"""Framework-free building blocks shared by the gateway and every pipeline function."""

@@ -1,0 +1,165 @@
+"""Settings read once from the environment into frozen, typed objects.
+
+Names follow the original deployment where one existed (``DATABASE_URL``, ``MINERU_API_URL``,
+``MAX_UPLOAD_SIZE``…). Secrets are excluded from ``repr`` so a logged settings object leaks nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from core.errors import ConfigurationError
+
+DEFAULT_MAX_UPLOAD_SIZE = 52_428_800  # 50 MiB, the original service's limit
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """Physical bucket names for the four pipeline stages."""
+
+    pdf: str = "pdf"
+    mineru: str = "mineru"
+    documents: str = "documents"
+    extraction: str = "extraction"
+
+    def all(self) -> tuple[str, ...]:
+        return (self.pdf, self.mineru, self.documents, self.extraction)
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint: str
+    access_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    secure: bool = False
+    region: str | None = None
+    # Presigned URLs must name a host the *client* can reach, which is often not the in-cluster one.
+    public_endpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class MineruSettings:
+    backend: str = "local"
+    tier: str = "flash"
+    api_url: str | None = None
+    timeout: float = 1800.0
+    home: Path | None = None
+    max_pages: int = 1000
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    api_key: str | None = field(default=None, repr=False)
+    api_base: str = "https://api.deepseek.com"
+    model: str = "deepseek-chat"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.api_key)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str | None = field(default=None, repr=False)
+    max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE
+    log_level: str = "INFO"
+    buckets: Buckets = field(default_factory=Buckets)
+    s3: S3Settings | None = None
+    mineru: MineruSettings = field(default_factory=MineruSettings)
+    llm: LlmSettings = field(default_factory=LlmSettings)
+    auth_proxy_secret: str | None = field(default=None, repr=False)
+    # Where the gateway posts CloudEvents it originates (reprocess); K_SINK is injected by a SinkBinding.
+    event_sink_url: str | None = None
+    # "inprocess": a put on the store emits the event itself (embedded mode);
+    # "external": MinIO's webhook → functions/source → Broker does it.
+    events_mode: str = "inprocess"
+    step_lease_seconds: int = 1800
+    max_delivery_attempts: int = 5
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from ``env`` (default ``os.environ``); ``overrides`` win over the environment."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("PDFONTO_DATA_DIR", "~/.local/share/pdfonto")).expanduser()
+        s3 = None
+        if env.get("S3_ENDPOINT"):
+            endpoint = env["S3_ENDPOINT"]
+            secure = endpoint.startswith("https://")
+            s3 = S3Settings(
+                endpoint=endpoint.split("://", 1)[-1].rstrip("/"),
+                access_key=_required(env, "S3_ACCESS_KEY"),
+                secret_key=_required(env, "S3_SECRET_KEY"),
+                secure=_bool(env.get("S3_SECURE"), secure),
+                region=env.get("S3_REGION") or None,
+                public_endpoint=env.get("S3_PUBLIC_ENDPOINT") or None,
+            )
+        settings = cls(
+            data_dir=data_dir,
+            database_url=env.get("DATABASE_URL") or None,
+            max_upload_size=_int(env, "MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD_SIZE),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            buckets=Buckets(
+                pdf=env.get("BUCKET_PDF", "pdf"),
+                mineru=env.get("BUCKET_MINERU", "mineru"),
+                documents=env.get("BUCKET_DOCUMENTS", "documents"),
+                extraction=env.get("BUCKET_EXTRACTION", "extraction"),
+            ),
+            s3=s3,
+            mineru=MineruSettings(
+                backend=env.get("MINERU_BACKEND", "local"),
+                tier=env.get("MINERU_TIER", "flash"),
+                api_url=env.get("MINERU_API_URL") or None,
+                timeout=float(_int(env, "MINERU_TIMEOUT", 1800)),
+                home=Path(env["MINERU_HOME"]).expanduser() if env.get("MINERU_HOME") else None,
+                max_pages=_int(env, "MAX_PAGES", 1000),
+            ),
+            llm=LlmSettings(
+                api_key=env.get("DEEPSEEK_API_KEY") or None,
+                api_base=env.get("DEEPSEEK_API_BASE", "https://api.deepseek.com"),
+                model=env.get("DEEPSEEK_MODEL", "deepseek-chat"),
+            ),
+            auth_proxy_secret=env.get("AUTH_PROXY_SECRET") or None,
+            event_sink_url=env.get("K_SINK") or env.get("EVENT_SINK_URL") or None,
+            events_mode=env.get("EVENTS_MODE", "inprocess"),
+            step_lease_seconds=_int(env, "STEP_LEASE_SECONDS", 1800),
+            max_delivery_attempts=_int(env, "MAX_DELIVERY_ATTEMPTS", 5),
+        )
+        settings = replace(settings, **overrides)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.events_mode not in ("inprocess", "external"):
+            raise ConfigurationError(f"EVENTS_MODE must be 'inprocess' or 'external', not {self.events_mode!r}")
+        if self.max_upload_size <= 0:
+            raise ConfigurationError("MAX_UPLOAD_SIZE must be a positive number of bytes")
+        if len(set(self.buckets.all())) != 4:
+            # Distinct buckets per stage are what makes trigger loops impossible.
+            raise ConfigurationError(f"the four bucket names must differ: {self.buckets.all()}")
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name)
+    if not value:
+        raise ConfigurationError(f"{name} must be set when S3_ENDPOINT is set")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _bool(raw: str | None, default: bool) -> bool:
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")

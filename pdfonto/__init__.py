@@ -1,0 +1,1 @@
+"""The ``pdfonto`` command: embedded single-process mode and one-shot processing."""
