@@ -41,8 +41,9 @@ class EventBus:
         # MinerU is memory-hungry: like its Knative service (containerConcurrency 1) it runs one at a time.
         limits = {"parse": 1, **(concurrency or {})}
         self._pools = {
-            route.function: ThreadPoolExecutor(max_workers=limits.get(route.function, 2),
-                                               thread_name_prefix=f"fn-{route.function}")
+            route.function: ThreadPoolExecutor(
+                max_workers=limits.get(route.function, 2), thread_name_prefix=f"fn-{route.function}"
+            )
             for route in ROUTES
         }
         self._pending: set[Future[None]] = set()
@@ -77,14 +78,27 @@ class EventBus:
             self._handlers[function](event)
         except Exception as exc:
             if attempt >= self.max_attempts:
-                log.error("%s gave up on %s/%s after %d attempts: %s", function, event.bucket, event.name,
-                          attempt, exc)
+                log.error(
+                    "%s gave up on %s/%s after %d attempts: %s",
+                    function,
+                    event.bucket,
+                    event.name,
+                    attempt,
+                    exc,
+                )
                 if self.dead_letter is not None:
                     self.dead_letter(function, event, exc)
                 return
             delay = self.backoff_seconds * 2 ** (attempt - 1)
-            log.warning("%s failed on %s/%s (attempt %d, retry in %.1fs): %s", function, event.bucket,
-                        event.name, attempt, delay, exc)
+            log.warning(
+                "%s failed on %s/%s (attempt %d, retry in %.1fs): %s",
+                function,
+                event.bucket,
+                event.name,
+                attempt,
+                delay,
+                exc,
+            )
             self._schedule_retry(function, event, attempt + 1, delay)
 
     def _schedule_retry(self, function: str, event: StorageEvent, attempt: int, delay: float) -> None:

@@ -55,7 +55,9 @@ class EmittingStore:
     def ensure_buckets(self, names: tuple[str, ...]) -> None:
         self.inner.ensure_buckets(names)
 
-    def put(self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream") -> ObjectInfo:
+    def put(
+        self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
         info = self.inner.put(bucket, key, data, content_type)
         self._emit(info)
         return info

@@ -124,7 +124,7 @@ def migrate(conn: Connection) -> list[str]:
         for version, sql in migration_files():
             if version in done:
                 continue
-            conn.execute(sql)  # type: ignore[arg-type]  # trusted file shipped with the package
+            conn.execute(sql)  # a trusted file shipped with the package
             conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
             applied_now.append(version)
             log.info("applied migration %s", version)

@@ -93,7 +93,9 @@ def parse(event: CloudEvent | Mapping[str, Any]) -> StorageEvent:
         raise InvalidInput(f"not a storage object event: type {kind!r}")
     if not isinstance(data, Mapping):
         raise InvalidInput("storage event has no StorageObjectData body")
-    bucket = str(data.get("bucket") or attrs.get("bucket") or _bucket_from_source(str(attrs.get("source", ""))))
+    bucket = str(
+        data.get("bucket") or attrs.get("bucket") or _bucket_from_source(str(attrs.get("source", "")))
+    )
     name = data.get("name") or _name_from_subject(str(attrs.get("subject", "")))
     if not bucket or not name:
         raise InvalidInput("storage event names no bucket/object")

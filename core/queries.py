@@ -28,6 +28,7 @@ def ensure_user(conn: Connection, user_id: str) -> None:
 
 # --- projects -------------------------------------------------------------------------------------
 
+
 def create_project(
     conn: Connection, owner_id: str, name: str, description: str, ontology: dict[str, Any], ontology_name: str
 ) -> Row:
@@ -59,7 +60,8 @@ def add_ontology_version(
             (project_id, version, name, Jsonb(content), digest),
         )
         conn.execute(
-            "UPDATE projects SET ontology_version = %s, updated_at = now() WHERE id = %s", (version, project_id)
+            "UPDATE projects SET ontology_version = %s, updated_at = now() WHERE id = %s",
+            (version, project_id),
         )
     return version
 
@@ -78,7 +80,8 @@ def list_projects(conn: Connection, owner_id: str, limit: int, offset: int) -> t
 
 def get_project(conn: Connection, owner_id: str, project_id: str) -> Row | None:
     return conn.execute(
-        "SELECT * FROM projects WHERE id = %s AND owner_id = %s AND deleted_at IS NULL", (project_id, owner_id)
+        "SELECT * FROM projects WHERE id = %s AND owner_id = %s AND deleted_at IS NULL",
+        (project_id, owner_id),
     ).fetchone()
 
 
@@ -99,7 +102,7 @@ def update_project(conn: Connection, owner_id: str, project_id: str, changes: di
     # Column names come from the fixed allow-list above, never from the request.
     assignments = ", ".join(f"{column} = %s" for column in allowed)
     return conn.execute(
-        f"UPDATE projects SET {assignments}, updated_at = now()"  # noqa: S608
+        f"UPDATE projects SET {assignments}, updated_at = now()"
         " WHERE id = %s AND owner_id = %s AND deleted_at IS NULL RETURNING *",
         (*allowed.values(), project_id, owner_id),
     ).fetchone()
@@ -116,7 +119,8 @@ def soft_delete_project(conn: Connection, owner_id: str, project_id: str) -> boo
 
 def current_ontology(conn: Connection, project_id: Any) -> Row | None:
     return conn.execute(
-        "SELECT o.* FROM ontologies o JOIN projects p ON p.id = o.project_id AND p.ontology_version = o.version"
+        "SELECT o.* FROM ontologies o"
+        " JOIN projects p ON p.id = o.project_id AND p.ontology_version = o.version"
         " WHERE o.project_id = %s",
         (project_id,),
     ).fetchone()
@@ -131,9 +135,17 @@ def mark_ontology_used(conn: Connection, project_id: Any, version: int) -> None:
 
 # --- files ----------------------------------------------------------------------------------------
 
+
 def create_file(
-    conn: Connection, *, file_id: str, project_id: Any, owner_id: str, original_name: str, object_key: str,
-    size_bytes: int | None, sha256: str | None,
+    conn: Connection,
+    *,
+    file_id: str,
+    project_id: Any,
+    owner_id: str,
+    original_name: str,
+    object_key: str,
+    size_bytes: int | None,
+    sha256: str | None,
 ) -> Row:
     row = conn.execute(
         "INSERT INTO files (id, project_id, owner_id, original_name, object_key, size_bytes, sha256)"
@@ -149,9 +161,9 @@ def list_files(
 ) -> tuple[int, list[Row]]:
     where = "f.project_id = %s AND f.owner_id = %s AND (%s::text IS NULL OR f.status = %s)"
     params = (project_id, owner_id, status, status)
-    total = conn.execute(f"SELECT count(*) AS n FROM files f WHERE {where}", params).fetchone()  # noqa: S608
+    total = conn.execute(f"SELECT count(*) AS n FROM files f WHERE {where}", params).fetchone()
     rows = conn.execute(
-        f"SELECT {_FILE_COLUMNS} FROM files f WHERE {where}"  # noqa: S608
+        f"SELECT {_FILE_COLUMNS} FROM files f WHERE {where}"
         " ORDER BY f.created_at DESC, f.id DESC LIMIT %s OFFSET %s",
         (*params, limit, offset),
     ).fetchall()
@@ -161,7 +173,7 @@ def list_files(
 def get_file(conn: Connection, owner_id: str, file_id: str) -> Row | None:
     """A file of a live project owned by ``owner_id``, with its object key."""
     return conn.execute(
-        f"SELECT {_FILE_COLUMNS}, f.object_key FROM files f JOIN projects p ON p.id = f.project_id"  # noqa: S608
+        f"SELECT {_FILE_COLUMNS}, f.object_key FROM files f JOIN projects p ON p.id = f.project_id"
         " WHERE f.id = %s AND f.owner_id = %s AND p.deleted_at IS NULL",
         (file_id, owner_id),
     ).fetchone()

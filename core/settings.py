@@ -134,7 +134,9 @@ class Settings:
 
     def validate(self) -> None:
         if self.events_mode not in ("inprocess", "external"):
-            raise ConfigurationError(f"EVENTS_MODE must be 'inprocess' or 'external', not {self.events_mode!r}")
+            raise ConfigurationError(
+                f"EVENTS_MODE must be 'inprocess' or 'external', not {self.events_mode!r}"
+            )
         if self.max_upload_size <= 0:
             raise ConfigurationError("MAX_UPLOAD_SIZE must be a positive number of bytes")
         if len(set(self.buckets.all())) != 4:

@@ -117,7 +117,8 @@ class StepRuntime:
                 (item.file_id, later),
             )
             conn.execute(
-                "UPDATE files SET status = 'processing', error = NULL, completed_at = NULL, updated_at = now()"
+                "UPDATE files SET status = 'processing', error = NULL, completed_at = NULL,"
+                " updated_at = now()"
                 " WHERE id = %s",
                 (item.file_id,),
             )
@@ -144,7 +145,8 @@ class StepRuntime:
         log.warning("%s failed for file %s: %s", item.step, item.file_id, reason)
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT INTO steps (file_id, step) SELECT id, %s FROM files WHERE id = %s ON CONFLICT DO NOTHING",
+                "INSERT INTO steps (file_id, step) SELECT id, %s FROM files WHERE id = %s"
+                " ON CONFLICT DO NOTHING",
                 (item.step, item.file_id),
             )
             conn.execute(
@@ -179,7 +181,8 @@ class StepRuntime:
 def steps_of(conn: Connection, file_id: str) -> list[dict[str, Any]]:
     """Per-step status and timings for the file detail, in pipeline order."""
     rows = conn.execute(
-        "SELECT step, status, attempts, started_at, finished_at, metrics, error FROM steps WHERE file_id = %s",
+        "SELECT step, status, attempts, started_at, finished_at, metrics, error"
+        " FROM steps WHERE file_id = %s",
         (file_id,),
     ).fetchall()
     by_step = {row["step"]: row for row in rows}

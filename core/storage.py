@@ -74,7 +74,9 @@ class LocalStore:
         for name in names:
             (self.root / name).mkdir(parents=True, exist_ok=True)
 
-    def put(self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream") -> ObjectInfo:
+    def put(
+        self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
         target = self._path(bucket, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
@@ -180,7 +182,9 @@ class S3Store:
             if not self._client.bucket_exists(bucket_name=name):
                 self._client.make_bucket(bucket_name=name)
 
-    def put(self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream") -> ObjectInfo:
+    def put(
+        self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
         import io
 
         return self._put_stream(bucket, key, io.BytesIO(data), len(data), content_type)
@@ -191,7 +195,9 @@ class S3Store:
         with path.open("rb") as fh:
             return self._put_stream(bucket, key, fh, path.stat().st_size, content_type)
 
-    def _put_stream(self, bucket: str, key: str, stream: BinaryIO, length: int, content_type: str) -> ObjectInfo:
+    def _put_stream(
+        self, bucket: str, key: str, stream: BinaryIO, length: int, content_type: str
+    ) -> ObjectInfo:
         _check_key(key)
         self._client.put_object(
             bucket_name=bucket, object_name=key, data=stream, length=length, content_type=content_type
@@ -274,9 +280,16 @@ class S3Store:
         return TransientError(f"object storage error on {bucket}/{key}: {code or exc}")
 
 
-_TYPES = {".pdf": "application/pdf", ".json": "application/json", ".md": "text/markdown; charset=utf-8",
-          ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".ttl": "text/turtle",
-          ".jsonld": "application/ld+json"}
+_TYPES = {
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+    ".md": "text/markdown; charset=utf-8",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".ttl": "text/turtle",
+    ".jsonld": "application/ld+json",
+}
 
 
 def _guess_type(key: str) -> str:

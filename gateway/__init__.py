@@ -17,7 +17,7 @@ from gateway import auth, errors, files, health, projects
 _MULTIPART_OVERHEAD = 64 * 1024
 
 
-class _Api(Api):  # type: ignore[misc]
+class _Api(Api):
     """flask-smorest's Api with errors rendered in the original service's envelope."""
 
     def handle_http_exception(self, error: HTTPException) -> ResponseReturnValue:
@@ -41,9 +41,13 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         # Served from the swagger-ui-bundle wheel, so the docs work without internet access.
         OPENAPI_SWAGGER_UI_URL="/api/docs-assets/",
         API_SPEC_OPTIONS={
-            "info": {"description": "Turn PDFs into ontology-structured knowledge. Every /api/v1 route needs "
-                                    "the X-User-ID header set by the authenticating ingress."},
-            "components": {"securitySchemes": {"userId": {"type": "apiKey", "in": "header", "name": "X-User-ID"}}},
+            "info": {
+                "description": "Turn PDFs into ontology-structured knowledge. Every /api/v1 route needs "
+                "the X-User-ID header set by the authenticating ingress."
+            },
+            "components": {
+                "securitySchemes": {"userId": {"type": "apiKey", "in": "header", "name": "X-User-ID"}}
+            },
             "security": [{"userId": []}],
         },
     )

@@ -35,7 +35,9 @@ def init_app(app: Flask) -> None:
                 raise ApiError(401, "Request did not come through the authenticating proxy.")
         user_id = request.headers.get("X-User-ID", "").strip()
         if not user_id:
-            raise ApiError(401, "Missing X-User-ID header: requests must come through the authenticating proxy.")
+            raise ApiError(
+                401, "Missing X-User-ID header: requests must come through the authenticating proxy."
+            )
         if not _USER_ID.match(user_id):
             raise ApiError(401, "Malformed X-User-ID header.")
         g.user_id = user_id

@@ -50,8 +50,11 @@ def http_error(error: HTTPException) -> tuple[dict[str, Any], int]:
 
 def _flatten(messages: Any, path: str = "") -> str:
     if isinstance(messages, dict):
-        parts = [_flatten(value, f"{path}.{key}" if path else str(key)) for key, value in messages.items()
-                 if key not in ("json", "form", "files", "query") or not path]
+        parts = [
+            _flatten(value, f"{path}.{key}" if path else str(key))
+            for key, value in messages.items()
+            if key not in ("json", "form", "files", "query") or not path
+        ]
         return "; ".join(part for part in parts if part)
     if isinstance(messages, list):
         text = " ".join(str(m) for m in messages)

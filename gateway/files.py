@@ -7,7 +7,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -40,8 +39,18 @@ PRESIGN_EXPIRY = timedelta(hours=1)
 def file_out(row: dict[str, Any], steps: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     out = {
         key: row.get(key)
-        for key in ("original_name", "status", "error", "size_bytes", "sha256", "page_count",
-                    "ontology_version", "created_at", "updated_at", "completed_at")
+        for key in (
+            "original_name",
+            "status",
+            "error",
+            "size_bytes",
+            "sha256",
+            "page_count",
+            "ontology_version",
+            "created_at",
+            "updated_at",
+            "completed_at",
+        )
     }
     out["id"] = str(row["id"])
     out["project_id"] = str(row["project_id"])
@@ -83,8 +92,11 @@ class ProjectFiles(MethodView):
             total, rows = queries.list_files(
                 conn, current_user(), str(project_id), args["status"], size, (page - 1) * size
             )
-        return {"status": 200, "message": "", "data": {
-            "count": total, "page": page, "page_size": size, "results": [file_out(r) for r in rows]}}
+        return {
+            "status": 200,
+            "message": "",
+            "data": {"count": total, "page": page, "page_size": size, "results": [file_out(r) for r in rows]},
+        }
 
     @blp.arguments(UploadForm, location="files")
     @blp.response(201, FileEnvelope)
@@ -102,9 +114,14 @@ class ProjectFiles(MethodView):
         try:
             with context.db.connect() as conn:
                 row = queries.create_file(
-                    conn, file_id=file_id, project_id=project["id"], owner_id=current_user(),
-                    original_name=safe_name(upload.filename), object_key=key,
-                    size_bytes=saved.size, sha256=saved.sha256,
+                    conn,
+                    file_id=file_id,
+                    project_id=project["id"],
+                    owner_id=current_user(),
+                    original_name=safe_name(upload.filename),
+                    object_key=key,
+                    size_bytes=saved.size,
+                    sha256=saved.sha256,
                 )
             try:
                 # The row exists before the object, so the parse step always finds what it is working on.
@@ -117,8 +134,11 @@ class ProjectFiles(MethodView):
             saved.path.unlink(missing_ok=True)
         with context.db.connect() as conn:
             current = queries.get_file(conn, current_user(), file_id) or row
-        return {"status": 201, "message": "File uploaded; processing has started.",
-                "data": file_out(current)}, 201
+        return {
+            "status": 201,
+            "message": "File uploaded; processing has started.",
+            "data": file_out(current),
+        }, 201
 
 
 @blp.route("/projects/<uuid:project_id>/uploads/")
@@ -134,12 +154,27 @@ class DirectUploads(MethodView):
             key = keys.pdf_key(str(project["id"]), file_id)
             url = context.store.presigned_put(context.settings.buckets.pdf, key, PRESIGN_EXPIRY)
             row = queries.create_file(
-                conn, file_id=file_id, project_id=project["id"], owner_id=current_user(),
-                original_name=safe_name(args["filename"]), object_key=key, size_bytes=None, sha256=None,
+                conn,
+                file_id=file_id,
+                project_id=project["id"],
+                owner_id=current_user(),
+                original_name=safe_name(args["filename"]),
+                object_key=key,
+                size_bytes=None,
+                sha256=None,
             )
-        return {"status": 201, "message": "PUT the PDF to upload_url.", "data": {
-            "file": file_out(row), "upload_url": url, "method": "PUT", "bucket": context.settings.buckets.pdf,
-            "key": key, "expires_in": int(PRESIGN_EXPIRY.total_seconds())}}, 201
+        return {
+            "status": 201,
+            "message": "PUT the PDF to upload_url.",
+            "data": {
+                "file": file_out(row),
+                "upload_url": url,
+                "method": "PUT",
+                "bucket": context.settings.buckets.pdf,
+                "key": key,
+                "expires_in": int(PRESIGN_EXPIRY.total_seconds()),
+            },
+        }, 201
 
 
 @blp.route("/files/<uuid:file_id>/")
@@ -178,13 +213,18 @@ class FileContent(MethodView):
             row = _file_or_404(conn, file_id)
         if row["status"] != "completed":
             reason = f": {row['error']}" if row["error"] else ""
-            raise ApiError(400, f"The file is not processed yet (status: {row['status']}){reason}.",
-                           {"status": row["status"]})
+            raise ApiError(
+                400,
+                f"The file is not processed yet (status: {row['status']}){reason}.",
+                {"status": row["status"]},
+            )
         ref = keys.FileRef(str(row["project_id"]), str(row["id"]))
         buckets = context.settings.buckets
         try:
             markdown = context.store.get(buckets.documents, ref.prefix + "document.md").decode("utf-8")
-            result = json.loads(context.store.get(buckets.extraction, keys.result_key(ref, row["ontology_version"])))
+            result = json.loads(
+                context.store.get(buckets.extraction, keys.result_key(ref, row["ontology_version"]))
+            )
         except NotFound:
             raise ApiError(409, "The file's outputs are missing; reprocess it.") from None
         return {"status": 200, "message": "", "data": {"markdown_text": markdown, "ontology_json": result}}
@@ -195,7 +235,7 @@ class FileReprocess(MethodView):
     @blp.arguments(ReprocessRequest, required=False)
     @blp.response(202, FileEnvelope)
     def post(self, args: dict[str, Any] | None, file_id: Any) -> tuple[dict[str, Any], int]:
-        """Run the pipeline again from ``from_step`` (default ``parse``), e.g. after a new ontology version."""
+        """Run the pipeline again from ``from_step`` (default ``parse``), e.g. after an ontology change."""
         context = ctx()
         from_step = (args or {}).get("from_step", "parse")
         with context.db.connect() as conn:
@@ -213,14 +253,19 @@ class FileReprocess(MethodView):
             info = context.store.stat(*source)
         except NotFound:
             earlier = STEP_ORDER[max(STEP_ORDER.index(from_step) - 1, 0)]
-            raise ApiError(409, f"Nothing to reprocess from '{from_step}': its input does not exist yet; "
-                                f"reprocess from '{earlier}'.") from None
+            raise ApiError(
+                409,
+                f"Nothing to reprocess from '{from_step}': its input does not exist yet; "
+                f"reprocess from '{earlier}'.",
+            ) from None
         with context.db.connect() as conn:
-            queries.reset_steps(conn, str(file_id), list(STEP_ORDER[STEP_ORDER.index(from_step):]))
+            queries.reset_steps(conn, str(file_id), list(STEP_ORDER[STEP_ORDER.index(from_step) :]))
         announce(context, info)
         with context.db.connect() as conn:
             current = _file_or_404(conn, file_id)
             steps = steps_of(conn, str(file_id))
-        return {"status": 202, "message": f"Reprocessing from {from_step}.", "data": file_out(current, steps)}, 202
-
-
+        return {
+            "status": 202,
+            "message": f"Reprocessing from {from_step}.",
+            "data": file_out(current, steps),
+        }, 202

@@ -24,7 +24,9 @@ from gateway.schemas import (
     ProjectUpdate,
 )
 
-blp = Blueprint("projects", __name__, url_prefix="/api/v1/projects", description="Projects and their ontology")
+blp = Blueprint(
+    "projects", __name__, url_prefix="/api/v1/projects", description="Projects and their ontology"
+)
 
 _CREATE_DOC = {
     "requestBody": {
@@ -93,8 +95,11 @@ class Projects(MethodView):
         with ctx().db.connect() as conn:
             total, rows = queries.list_projects(conn, current_user(), size, (page - 1) * size)
         results = [project_out(row) for row in rows]
-        return {"status": 200, "message": "", "data": {"count": total, "page": page, "page_size": size,
-                                                        "results": results}}
+        return {
+            "status": 200,
+            "message": "",
+            "data": {"count": total, "page": page, "page_size": size, "results": results},
+        }
 
     @blp.doc(**_CREATE_DOC)
     @blp.response(201, ProjectEnvelope)

@@ -18,8 +18,11 @@ class _Input(Schema):
 class ProjectCreate(_Input):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
-    ontology = fields.Dict(load_default=None, allow_none=True,
-                           metadata={"description": "Ontology JSON (alternative to the multipart ontology_file)"})
+    ontology = fields.Dict(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Ontology JSON (alternative to the multipart ontology_file)"},
+    )
 
 
 class ProjectCreateForm(_Input):
@@ -110,15 +113,17 @@ class PresignOut(Schema):
 
 def envelope_of(data: Any, name: str) -> type[Schema]:
     """``{"status", "message", "data": <data>}``, the original service's response envelope."""
-    return Schema.from_dict(
-        {"status": fields.Integer(), "message": fields.String(), "data": data}, name=name
-    )
+    return Schema.from_dict({"status": fields.Integer(), "message": fields.String(), "data": data}, name=name)
 
 
 def page_of(item: type[Schema], name: str) -> type[Schema]:
     page = Schema.from_dict(
-        {"count": fields.Integer(), "page": fields.Integer(), "page_size": fields.Integer(),
-         "results": fields.List(fields.Nested(item))},
+        {
+            "count": fields.Integer(),
+            "page": fields.Integer(),
+            "page_size": fields.Integer(),
+            "results": fields.List(fields.Nested(item)),
+        },
         name=f"{name}Page",
     )
     return envelope_of(fields.Nested(page), name)

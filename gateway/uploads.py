@@ -33,7 +33,7 @@ def safe_name(name: str | None) -> str:
         return "upload.pdf"
     if len(name) > 200:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[: 190] + dot + ext[:9]) if dot else name[:200]
+        name = (stem[:190] + dot + ext[:9]) if dot else name[:200]
     return name
 
 

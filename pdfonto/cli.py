@@ -31,21 +31,29 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the gateway and every function in one process")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--data-dir", type=Path, help="database, objects and caches (default: PDFONTO_DATA_DIR)")
+    serve.add_argument(
+        "--data-dir", type=Path, help="database, objects and caches (default: PDFONTO_DATA_DIR)"
+    )
     serve.add_argument("--threads", type=int, default=8)
 
     process = sub.add_parser("process", help="run the pipeline once on a PDF, without a server")
     process.add_argument("pdf", type=Path)
-    process.add_argument("--ontology", type=Path, help="ontology JSON (default: the built-in accident ontology)")
+    process.add_argument(
+        "--ontology", type=Path, help="ontology JSON (default: the built-in accident ontology)"
+    )
     process.add_argument("--out", type=Path, default=Path("pdfonto-out"))
-    process.add_argument("--data-dir", type=Path, help="keep the embedded database and caches here between runs")
+    process.add_argument(
+        "--data-dir", type=Path, help="keep the embedded database and caches here between runs"
+    )
 
     sub.add_parser("migrate", help="apply database migrations to DATABASE_URL")
 
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
         # pgserver logs every pg_ctl command line at INFO; only its problems are worth showing.
         logging.getLogger("pgserver").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
         if args.command == "serve":
@@ -72,8 +80,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     print(f"pdfonto serving on {base}  (data: {settings.data_dir})", flush=True)
     print(f"  API docs:  {base}/api/docs/   OpenAPI: {base}/api/schema/", flush=True)
     try:
-        waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="pdfonto",
-                       max_request_body_size=settings.max_upload_size + 1024 * 1024, _quiet=True)
+        waitress.serve(
+            app,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            ident="pdfonto",
+            max_request_body_size=settings.max_upload_size + 1024 * 1024,
+            _quiet=True,
+        )
     finally:
         ctx.close()
     return 0
@@ -86,8 +101,11 @@ def _process(settings: Settings, args: argparse.Namespace) -> int:
     if not pdf.is_file():
         print(f"pdfonto: {pdf} does not exist", file=sys.stderr)
         return 2
-    ontology = load_ontology(json.loads(args.ontology.read_text(encoding="utf-8"))) if args.ontology \
+    ontology = (
+        load_ontology(json.loads(args.ontology.read_text(encoding="utf-8")))
+        if args.ontology
         else default_ontology()
+    )
     scratch = None
     if args.data_dir:
         data_dir = args.data_dir.expanduser().resolve()
@@ -120,8 +138,16 @@ def _run_once(ctx: AppContext, pdf: Path, ontology: dict[str, object], name: str
         queries.ensure_user(conn, CLI_USER)
         project = queries.create_project(conn, CLI_USER, f"process {pdf.name}", "", ontology, name)
         key = keys.pdf_key(str(project["id"]), file_id)
-        queries.create_file(conn, file_id=file_id, project_id=project["id"], owner_id=CLI_USER,
-                            original_name=pdf.name, object_key=key, size_bytes=pdf.stat().st_size, sha256=None)
+        queries.create_file(
+            conn,
+            file_id=file_id,
+            project_id=project["id"],
+            owner_id=CLI_USER,
+            original_name=pdf.name,
+            object_key=key,
+            size_bytes=pdf.stat().st_size,
+            sha256=None,
+        )
     print(f"processing {pdf} ({pdf.stat().st_size / 1024:.0f} KiB)", flush=True)
     ctx.store.put_file(ctx.settings.buckets.pdf, key, pdf, "application/pdf")
     assert ctx.bus is not None
@@ -146,7 +172,7 @@ def _export(ctx: AppContext, ref: keys.FileRef, version: int | None, out: Path) 
     written = []
     for bucket, prefix, target in plan:
         for info in ctx.store.list(bucket, prefix):
-            path = target / info.key[len(prefix):]
+            path = target / info.key[len(prefix) :]
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(ctx.store.get(bucket, info.key))
             written.append(path)
@@ -155,8 +181,10 @@ def _export(ctx: AppContext, ref: keys.FileRef, version: int | None, out: Path) 
 
 def _migrate(settings: Settings) -> int:
     if not settings.database_url:
-        print("pdfonto migrate: set DATABASE_URL (serve and process migrate the embedded database themselves)",
-              file=sys.stderr)
+        print(
+            "pdfonto migrate: set DATABASE_URL (serve and process migrate the embedded database themselves)",
+            file=sys.stderr,
+        )
         return 2
     db = Database(settings.database_url, min_size=1, max_size=1)
     try:

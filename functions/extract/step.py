@@ -40,11 +40,21 @@ def run(ctx: AppContext, ref: keys.FileRef, event: StorageEvent) -> StepResult:
         raise InvalidInput(f"document.json is not valid JSON: {exc}") from exc
     result = extract_offline(document, ontology)
     result.setdefault("_metadata", {}).update({"ontology_version": version, "file_id": ref.file_id})
-    ctx.store.put(ctx.settings.buckets.extraction, keys.result_key(ref, version),
-                  json.dumps(result, ensure_ascii=False, indent=1).encode("utf-8"), "application/json")
+    ctx.store.put(
+        ctx.settings.buckets.extraction,
+        keys.result_key(ref, version),
+        json.dumps(result, ensure_ascii=False, indent=1).encode("utf-8"),
+        "application/json",
+    )
     with ctx.db.transaction() as conn:
         queries.set_file_ontology_version(conn, ref.file_id, version)
         queries.mark_ontology_used(conn, row["project_id"], version)
     meta = result.get("_metadata", {})
-    return StepResult(metrics={"extractor": "offline", "ontology_version": version,
-                               "fields": meta.get("field_count"), "filled": meta.get("filled_count")})
+    return StepResult(
+        metrics={
+            "extractor": "offline",
+            "ontology_version": version,
+            "fields": meta.get("field_count"),
+            "filled": meta.get("filled_count"),
+        }
+    )

@@ -37,8 +37,12 @@ def run(ctx: AppContext, ref: keys.FileRef, event: StorageEvent) -> StepResult:
         ctx.store.download(settings.buckets.pdf, event.name, pdf)
         info = inspect_pdf(pdf, max_pages=settings.mineru.max_pages)
         started = time.monotonic()
-        output = parse_pdf(pdf, tier=settings.mineru.tier, mineru_home=settings.mineru.home,
-                           log_level=settings.log_level.lower() if settings.log_level == "DEBUG" else None)
+        output = parse_pdf(
+            pdf,
+            tier=settings.mineru.tier,
+            mineru_home=settings.mineru.home,
+            log_level=settings.log_level.lower() if settings.log_level == "DEBUG" else None,
+        )
         seconds = round(time.monotonic() - started, 3)
     if not any(_has_text(block) for block in output.content_list):
         raise PermanentError(
@@ -55,14 +59,22 @@ def run(ctx: AppContext, ref: keys.FileRef, event: StorageEvent) -> StepResult:
         "pages_without_text": info.pages_without_text,
         "seconds": seconds,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "source": {"bucket": event.bucket, "name": event.name, "generation": event.generation,
-                   "etag": event.etag},
+        "source": {
+            "bucket": event.bucket,
+            "name": event.name,
+            "generation": event.generation,
+            "etag": event.etag,
+        },
         "objects": written,
     }
     _put_json(ctx, settings.buckets.mineru, keys.mineru_key(ref, keys.MANIFEST), manifest)
     return StepResult(
-        metrics={"pages": output.page_count, "blocks": len(output.content_list), "mineru_seconds": seconds,
-                 "tier": output.tier},
+        metrics={
+            "pages": output.page_count,
+            "blocks": len(output.content_list),
+            "mineru_seconds": seconds,
+            "tier": output.tier,
+        },
         page_count=output.page_count,
     )
 
@@ -84,7 +96,9 @@ def write_outputs(ctx: AppContext, ref: keys.FileRef, output: MineruOutput) -> l
 
 
 def _put_json(ctx: AppContext, bucket: str, key: str, value: Any) -> str:
-    ctx.store.put(bucket, key, json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8"), "application/json")
+    ctx.store.put(
+        bucket, key, json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8"), "application/json"
+    )
     return key
 
 

@@ -30,12 +30,26 @@ def run(ctx: AppContext, ref: keys.FileRef, event: StorageEvent) -> StepResult:
         content_list = json.loads(ctx.store.get(buckets.mineru, keys.mineru_key(ref, "content_list.json")))
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"MinerU output is not valid JSON: {exc}") from exc
-    document = build_document(content_list, source={
-        "manifest": event.name, "generation": event.generation, "mineru_version": manifest.get("mineru_version"),
-        "tier": manifest.get("tier"), "page_count": manifest.get("page_count"),
-    })
-    ctx.store.put(buckets.documents, ref.prefix + "document.md", render_markdown(document).encode("utf-8"),
-                  "text/markdown; charset=utf-8")
-    ctx.store.put(buckets.documents, keys.document_key(ref),
-                  json.dumps(document, ensure_ascii=False).encode("utf-8"), "application/json")
+    document = build_document(
+        content_list,
+        source={
+            "manifest": event.name,
+            "generation": event.generation,
+            "mineru_version": manifest.get("mineru_version"),
+            "tier": manifest.get("tier"),
+            "page_count": manifest.get("page_count"),
+        },
+    )
+    ctx.store.put(
+        buckets.documents,
+        ref.prefix + "document.md",
+        render_markdown(document).encode("utf-8"),
+        "text/markdown; charset=utf-8",
+    )
+    ctx.store.put(
+        buckets.documents,
+        keys.document_key(ref),
+        json.dumps(document, ensure_ascii=False).encode("utf-8"),
+        "application/json",
+    )
     return StepResult(metrics={"blocks": len(document["blocks"]), "sections": len(document["sections"])})

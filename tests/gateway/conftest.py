@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from core.context import AppContext, build_context
+from core.settings import Settings
+from gateway import create_app
+
+
+@pytest.fixture
+def context(settings: Settings) -> Iterator[AppContext]:
+    # No function is registered on the bus: these tests look at the API, not at the pipeline.
+    ctx = build_context(settings)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def app(context: AppContext) -> Flask:
+    return create_app(context=context)
+
+
+class Api:
+    """A test client that speaks as one user and unwraps nothing: tests see the real envelope."""
+
+    def __init__(self, client: FlaskClient, user: str) -> None:
+        self.client = client
+        self.user = user
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        return {"X-User-ID": self.user, **(extra or {})}
+
+    def get(self, url: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.get(url, headers=self._headers(headers), **kw)
+
+    def post(self, url: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.post(url, headers=self._headers(headers), **kw)
+
+    def patch(self, url: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.patch(url, headers=self._headers(headers), **kw)
+
+    def delete(self, url: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.delete(url, headers=self._headers(headers), **kw)
+
+
+@pytest.fixture
+def alice(app: Flask) -> Api:
+    return Api(app.test_client(), "alice")
+
+
+@pytest.fixture
+def bob(app: Flask) -> Api:
+    return Api(app.test_client(), "bob")
+
+
+def make_project(api: Api, name: str = "reports") -> str:
+    response = api.post("/api/v1/projects/", json={"name": name})
+    assert response.status_code == 201, response.json
+    return str(response.json["data"]["id"])
