@@ -49,3 +49,18 @@ def _names_a_file(name: str) -> bool:
     except InvalidInput:
         return False
     return True
+
+
+def handle_cloud_event(ctx: AppContext, handler: StepHandler, cloud_event: object) -> Outcome | None:
+    """Entry point of every function service: decode the storage event, then :func:`deliver` it.
+
+    An event that is not a storage object event can never be processed: it is logged and acknowledged.
+    """
+    from core import events
+
+    try:
+        event = events.parse(cloud_event)  # type: ignore[arg-type]
+    except InvalidInput as exc:
+        log.warning("acknowledging an undecodable event: %s", exc)
+        return None
+    return deliver(ctx, handler, event)

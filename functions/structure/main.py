@@ -1,0 +1,18 @@
+"""Knative / Cloud Run entry point of the structure step (functions-framework, CloudEvent signature).
+
+Run with: functions-framework --source functions/structure/main.py --target handle --signature-type cloudevent
+"""
+
+from __future__ import annotations
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from core.context import get_context
+from functions.delivery import handle_cloud_event
+from functions.structure import step
+
+
+@functions_framework.cloud_event
+def handle(cloud_event: CloudEvent) -> None:
+    handle_cloud_event(get_context(), step.handle, cloud_event)
