@@ -6,6 +6,7 @@ from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen import canvas
 
 _FONT = "STSong-Light"  # a CID font reportlab can use without embedding a font file
@@ -33,11 +34,14 @@ REPORT_PAGES: list[list[tuple[int, str]]] = [
 ]
 
 
-def write_pdf(path: Path, pages: list[list[tuple[int, str]]] | None = None) -> Path:
-    """Write a born-digital PDF with one line per (font size, text) entry."""
+def write_pdf(
+    path: Path, pages: list[list[tuple[int, str]]] | None = None, *, user_password: str | None = None
+) -> Path:
+    """Write a born-digital PDF with one line per (font size, text) entry, optionally password-protected."""
     if _FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
-    pdf = canvas.Canvas(str(path))
+    encrypt = StandardEncryption(user_password, ownerPassword="owner") if user_password else None
+    pdf = canvas.Canvas(str(path), encrypt=encrypt)
     for lines in pages if pages is not None else REPORT_PAGES:
         y = 770.0
         for size, text in lines:
