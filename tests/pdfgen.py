@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen import canvas
 
 _FONT = "STSong-Light"  # a CID font reportlab can use without embedding a font file

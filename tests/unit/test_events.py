@@ -38,7 +38,7 @@ def test_round_trip(binary: bool) -> None:
 
 
 def test_gcs_shape() -> None:
-    headers, body = events.to_http(events.build(INFO))
+    _headers, body = events.to_http(events.build(INFO))
     payload = json.loads(body)
     assert payload["type"] == "google.cloud.storage.object.v1.finalized"
     assert payload["source"] == "//storage.googleapis.com/projects/_/buckets/pdf"
