@@ -81,6 +81,10 @@ def start_embedded(data_dir: Path) -> str:
     The server keeps running after this process exits so the next ``pdfonto`` run starts instantly;
     ``pgserver`` shares one server between every process that points at the same directory.
     """
+    import warnings
+
+    # platformdirs warns on every start when XDG_RUNTIME_DIR is unset (containers, CI); its fallback is fine.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     try:
         import pgserver
     except ImportError as exc:  # pragma: no cover - pgserver is a core dependency

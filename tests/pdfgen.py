@@ -41,7 +41,7 @@ def write_pdf(
     if _FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
     encrypt = StandardEncryption(user_password, ownerPassword="owner") if user_password else None
-    pdf = canvas.Canvas(str(path), encrypt=encrypt)
+    pdf = canvas.Canvas(str(path), encrypt=encrypt, invariant=True)
     for lines in pages if pages is not None else REPORT_PAGES:
         y = 770.0
         for size, text in lines:
@@ -59,3 +59,10 @@ def write_blank_pdf(path: Path, pages: int) -> Path:
         pdf.showPage()
     pdf.save()
     return path
+
+
+if __name__ == "__main__":
+    import sys
+
+    # Regenerates the README's sample: python -m tests.pdfgen examples/sample_report.pdf
+    write_pdf(Path(sys.argv[1]))
