@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,8 +30,14 @@ class AppContext:
     store: ObjectStore
     runtime: StepRuntime
     bus: EventBus | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        self._closers.append(closer)
 
     def close(self) -> None:
+        for closer in self._closers:
+            closer()
         if self.bus is not None:
             self.bus.close()
         self.db.close()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from core import keys
 from core.context import AppContext
-from core.errors import InvalidInput
+from core.errors import InvalidInput, StepBusy
 from core.events import StorageEvent
 from core.steps import Outcome, StepInput
 
@@ -34,6 +34,12 @@ def deliver(ctx: AppContext, handler: StepHandler, event: StorageEvent) -> Outco
 
 def dead_letter(ctx: AppContext, step: str, event: StorageEvent, error: BaseException) -> None:
     """Retries are exhausted: the step and its file become ``failed`` with the last error."""
+    if isinstance(error, StepBusy):
+        # Another worker still holds the lease and will record the outcome itself.
+        log.info(
+            "%s of %s/%s is still running elsewhere; dropping the duplicate", step, event.bucket, event.name
+        )
+        return
     try:
         ref = keys.file_ref_of(event.name)
     except InvalidInput:

@@ -74,7 +74,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.data_dir:
         settings = replace(settings, data_dir=args.data_dir.expanduser().resolve())
-    ctx = start(settings)
+    ctx = start(settings, resume=True)
     app = create_app(context=ctx)
     base = f"http://{args.host}:{args.port}"
     print(f"pdfonto serving on {base}  (data: {settings.data_dir})", flush=True)

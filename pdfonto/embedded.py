@@ -6,6 +6,7 @@ from functools import partial
 
 from core.context import AppContext, build_context
 from core.events import StorageEvent
+from core.recovery import Sweeper, release_orphaned_leases, resume_unfinished
 from core.settings import Settings
 from functions.delivery import StepHandler, dead_letter, deliver
 from functions.extract import step as extract_step
@@ -19,8 +20,12 @@ HANDLERS: dict[str, StepHandler] = {
 }
 
 
-def start(settings: Settings) -> AppContext:
-    """Build the context with in-process events and register every function on the bus."""
+def start(settings: Settings, *, resume: bool = False) -> AppContext:
+    """Build the context with in-process events and register every function on the bus.
+
+    With ``resume`` (``pdfonto serve``), files left unfinished by a previous run are picked up again,
+    now and then every minute, because in-process events do not survive a restart.
+    """
     if settings.events_mode != "inprocess":
         settings = Settings(**{**settings.__dict__, "events_mode": "inprocess"})
     ctx = build_context(settings)
@@ -28,6 +33,14 @@ def start(settings: Settings) -> AppContext:
     for name, handler in HANDLERS.items():
         ctx.bus.register(name, partial(_run, ctx, handler))
     ctx.bus.dead_letter = partial(dead_letter, ctx)
+    if resume:
+        if settings.database_url is None:
+            # Only this process uses the embedded database, so any running step is an orphan of a crash.
+            release_orphaned_leases(ctx.db)
+        resume_unfinished(ctx, idle_seconds=0)
+        sweeper = Sweeper(ctx)
+        sweeper.start()
+        ctx.on_close(sweeper.stop)
     return ctx
 
 
