@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -39,6 +39,9 @@ def http_error(error: HTTPException) -> tuple[dict[str, Any], int]:
     status = error.code or 500
     data = None
     message = _HTTP_MESSAGES.get(status, error.description or error.name)
+    if status == 413 and has_app_context():
+        limit = current_app.config["PDFONTO"].settings.max_upload_size
+        message = f"The upload is larger than the {limit / 1048576:g} MB limit (MAX_UPLOAD_SIZE)."
     # webargs reports schema violations as 422 with field messages; for the client that is bad input.
     messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
     if messages:

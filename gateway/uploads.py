@@ -50,7 +50,10 @@ def save_upload(stream: BinaryIO, *, max_size: int, directory: Path) -> SavedUpl
                     raise ApiError(400, "The file is not a PDF (it does not start with '%PDF-').")
                 size += len(chunk)
                 if size > max_size:
-                    raise ApiError(413, f"The file is larger than the {max_size // (1024 * 1024)} MB limit.")
+                    raise ApiError(
+                        413,
+                        f"The upload is larger than the {max_size / 1048576:g} MB limit (MAX_UPLOAD_SIZE).",
+                    )
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:

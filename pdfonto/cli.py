@@ -67,30 +67,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import waitress
-
-    from gateway import create_app
-    from pdfonto.embedded import start
+    from pdfonto.server import serve
 
     if args.data_dir:
         settings = replace(settings, data_dir=args.data_dir.expanduser().resolve())
-    ctx = start(settings, resume=True)
-    app = create_app(context=ctx)
     base = f"http://{args.host}:{args.port}"
     print(f"pdfonto serving on {base}  (data: {settings.data_dir})", flush=True)
     print(f"  API docs:  {base}/api/docs/   OpenAPI: {base}/api/schema/", flush=True)
-    try:
-        waitress.serve(
-            app,
-            host=args.host,
-            port=args.port,
-            threads=args.threads,
-            ident="pdfonto",
-            max_request_body_size=settings.max_upload_size + 1024 * 1024,
-            _quiet=True,
-        )
-    finally:
-        ctx.close()
+    serve(settings, host=args.host, port=args.port, threads=args.threads)
     return 0
 
 

@@ -113,3 +113,17 @@ def test_bad_inputs_end_in_a_4xx_or_failed_with_a_reason(server: str, tmp_path: 
     files = alice.call("GET", f"/api/v1/projects/{project}/files/?page_size=100").json()["data"]["results"]
     assert all(f["status"] == "failed" for f in files)
     print("\n".join(f"{name}: {outcome}" for name, outcome in sorted(outcomes.items())))
+
+
+def test_oversized_upload_is_refused_before_it_is_buffered(server: str, tmp_path: Path) -> None:
+    alice = Client(server, "alice")
+    project = alice.create_project("big")
+    big = tmp_path / "big.pdf"
+    with big.open("wb") as fh:
+        fh.write(b"%PDF-1.7\n")
+        fh.truncate(52_428_800 + 1)
+    response = alice.upload(project, big)
+    assert response.status_code == 413
+    assert response.json()["message"].startswith("The upload is larger than the 50 MB limit")
+    listing = alice.call("GET", f"/api/v1/projects/{project}/files/").json()["data"]
+    assert listing["count"] == 0
