@@ -84,7 +84,7 @@ class FileOut(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
-    steps = fields.List(fields.Nested(StepOut), dump_default=None)
+    steps = fields.List(fields.Nested(StepOut), allow_none=True)
 
 
 class ProjectOut(Schema):
@@ -94,7 +94,7 @@ class ProjectOut(Schema):
     ontology_version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
-    file_counts = fields.Dict(keys=fields.String(), values=fields.Integer(), dump_default=None)
+    file_counts = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
 
 
 class ContentOut(Schema):
@@ -136,3 +136,4 @@ FilePageEnvelope = page_of(FileOut, "FilePageEnvelope")
 ContentEnvelope = envelope_of(fields.Nested(ContentOut), "ContentEnvelope")
 PresignEnvelope = envelope_of(fields.Nested(PresignOut), "PresignEnvelope")
 EmptyEnvelope = envelope_of(fields.Raw(allow_none=True), "EmptyEnvelope")
+ErrorEnvelope = envelope_of(fields.Dict(allow_none=True), "ErrorEnvelope")
