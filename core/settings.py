@@ -40,6 +40,9 @@ class S3Settings:
     public_endpoint: str | None = None
 
 
+MINERU_BACKENDS = ("local", "api", "api-legacy")
+
+
 @dataclass(frozen=True)
 class MineruSettings:
     backend: str = "local"
@@ -48,6 +51,13 @@ class MineruSettings:
     timeout: float = 1800.0
     home: Path | None = None
     max_pages: int = 1000
+    # Ceiling on the resident memory of the local parse worker and its render processes (None: no ceiling).
+    memory_limit_mb: int | None = 4096
+    # The local parse worker is replaced after this many documents (1: a fresh process per document).
+    worker_max_jobs: int = 50
+    # Only for MINERU_BACKEND=api-legacy: the 2.x server's `backend` and `lang_list` form fields.
+    legacy_backend: str = "pipeline"
+    lang: str = "ch"
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,11 @@ class LlmSettings:
     api_key: str | None = field(default=None, repr=False)
     api_base: str = "https://api.deepseek.com"
     model: str = "deepseek-chat"
+    max_concurrency: int = 4
+    token_budget: int = 400_000  # per file, prompt + completion tokens actually spent
+    timeout: float = 120.0  # seconds per HTTP request
+    max_attempts: int = 5  # per call, for 429 / 5xx / timeouts
+    repair_attempts: int = 1  # extra calls that feed validation errors back to the model
 
     @property
     def enabled(self) -> bool:
@@ -72,6 +87,8 @@ class Settings:
     mineru: MineruSettings = field(default_factory=MineruSettings)
     llm: LlmSettings = field(default_factory=LlmSettings)
     auth_proxy_secret: str | None = field(default=None, repr=False)
+    # Bearer token MinIO sends with its webhook; functions/source refuses every request without it.
+    minio_webhook_token: str | None = field(default=None, repr=False)
     # Where the gateway posts CloudEvents it originates (reprocess); K_SINK is injected by a SinkBinding.
     event_sink_url: str | None = None
     # "inprocess": a put on the store emits the event itself (embedded mode);
@@ -79,6 +96,8 @@ class Settings:
     events_mode: str = "inprocess"
     step_lease_seconds: int = 1800
     max_delivery_attempts: int = 5
+    # Token budget of one chunk in document.json (estimated without a tokenizer download).
+    structure_chunk_tokens: int = 800
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -116,17 +135,28 @@ class Settings:
                 timeout=float(_int(env, "MINERU_TIMEOUT", 1800)),
                 home=Path(env["MINERU_HOME"]).expanduser() if env.get("MINERU_HOME") else None,
                 max_pages=_int(env, "MAX_PAGES", 1000),
+                memory_limit_mb=_int(env, "MINERU_MEMORY_LIMIT_MB", 4096) or None,
+                worker_max_jobs=_int(env, "MINERU_WORKER_MAX_JOBS", 50),
+                legacy_backend=env.get("MINERU_LEGACY_BACKEND", "pipeline"),
+                lang=env.get("MINERU_LANG", "ch"),
             ),
             llm=LlmSettings(
                 api_key=env.get("DEEPSEEK_API_KEY") or None,
                 api_base=env.get("DEEPSEEK_API_BASE", "https://api.deepseek.com"),
-                model=env.get("DEEPSEEK_MODEL", "deepseek-chat"),
+                model=env.get("LLM_MODEL") or env.get("DEEPSEEK_MODEL") or "deepseek-chat",
+                max_concurrency=max(1, _int(env, "LLM_MAX_CONCURRENCY", 4)),
+                token_budget=_int(env, "LLM_TOKEN_BUDGET", 400_000),
+                timeout=float(_int(env, "LLM_TIMEOUT", 120)),
+                max_attempts=max(1, _int(env, "LLM_MAX_ATTEMPTS", 5)),
+                repair_attempts=max(0, _int(env, "LLM_REPAIR_ATTEMPTS", 1)),
             ),
             auth_proxy_secret=env.get("AUTH_PROXY_SECRET") or None,
+            minio_webhook_token=env.get("MINIO_WEBHOOK_TOKEN") or None,
             event_sink_url=env.get("K_SINK") or env.get("EVENT_SINK_URL") or None,
             events_mode=env.get("EVENTS_MODE", "inprocess"),
             step_lease_seconds=_int(env, "STEP_LEASE_SECONDS", 1800),
             max_delivery_attempts=_int(env, "MAX_DELIVERY_ATTEMPTS", 5),
+            structure_chunk_tokens=_int(env, "STRUCTURE_CHUNK_TOKENS", 800),
         )
         settings = replace(settings, **overrides)  # type: ignore[arg-type]
         settings.validate()
@@ -139,6 +169,18 @@ class Settings:
             )
         if self.max_upload_size <= 0:
             raise ConfigurationError("MAX_UPLOAD_SIZE must be a positive number of bytes")
+        if self.mineru.backend not in MINERU_BACKENDS:
+            raise ConfigurationError(
+                f"MINERU_BACKEND must be one of {', '.join(MINERU_BACKENDS)}, not {self.mineru.backend!r}"
+            )
+        if self.mineru.backend != "local" and not self.mineru.api_url:
+            raise ConfigurationError(
+                f"MINERU_API_URL must be set when MINERU_BACKEND is {self.mineru.backend}"
+            )
+        if self.mineru.timeout <= 0:
+            raise ConfigurationError("MINERU_TIMEOUT must be a positive number of seconds")
+        if self.structure_chunk_tokens < 50:
+            raise ConfigurationError("STRUCTURE_CHUNK_TOKENS must be at least 50 (tokens per chunk)")
         if len(set(self.buckets.all())) != 4:
             # Distinct buckets per stage are what makes trigger loops impossible.
             raise ConfigurationError(f"the four bucket names must differ: {self.buckets.all()}")

@@ -11,14 +11,17 @@ from werkzeug.exceptions import HTTPException
 
 from core.context import AppContext, build_context
 from core.settings import Settings
-from gateway import auth, errors, files, health, projects
+from gateway import auth, deadletter, errors, files, health, projects
+from gateway.schemas import ErrorEnvelope
 
 # Room for the multipart envelope around a file of exactly MAX_UPLOAD_SIZE bytes.
 _MULTIPART_OVERHEAD = 64 * 1024
 
 
 class _Api(Api):
-    """flask-smorest's Api with errors rendered in the original service's envelope."""
+    """flask-smorest's Api with errors rendered (and documented) in the original service's envelope."""
+
+    ERROR_SCHEMA = ErrorEnvelope
 
     def handle_http_exception(self, error: HTTPException) -> ResponseReturnValue:
         return errors.http_error(error)
@@ -60,6 +63,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     api.register_blueprint(projects.blp)
     api.register_blueprint(files.blp)
     app.register_blueprint(health.blp)
+    app.register_blueprint(deadletter.blp)
 
     @app.get("/api/docs-assets/<path:name>")
     def _swagger_assets(name: str) -> Any:

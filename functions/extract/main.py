@@ -11,6 +11,10 @@ from cloudevents.http import CloudEvent
 from core.context import get_context
 from functions.delivery import handle_cloud_event
 from functions.extract import step
+from functions.http import reply_empty
+
+# The Broker must get an empty 2xx reply (see functions/http.py).
+reply_empty()
 
 
 @functions_framework.cloud_event

@@ -10,7 +10,11 @@ from cloudevents.http import CloudEvent
 
 from core.context import get_context
 from functions.delivery import handle_cloud_event
+from functions.http import reply_empty
 from functions.parse import step
+
+# The Broker must get an empty 2xx reply (see functions/http.py).
+reply_empty()
 
 
 @functions_framework.cloud_event
