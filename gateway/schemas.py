@@ -40,7 +40,7 @@ class ProjectUpdate(_Input):
 
 
 class Pagination(_Input):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
 
 
