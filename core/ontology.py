@@ -19,7 +19,9 @@ survive a round trip unchanged.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -61,11 +63,28 @@ class Field:
     keywords: tuple[str, ...] = ()
     option_keywords: tuple[tuple[str, tuple[str, ...]], ...] = ()
     path: str = ""
+    # pdfonto's own format adds these; for an original-format file they are derived from the above.
+    id: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
+    synonyms: tuple[str, ...] = ()
+    datatype: str = ""
+    hints: tuple[tuple[str, str], ...] = ()
+    option_labels: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    extra: tuple[tuple[str, Any], ...] = field(default=(), compare=False, hash=False)
 
-    def synonyms(self, option: str) -> tuple[str, ...]:
+    def option_synonyms(self, option: str) -> tuple[str, ...]:
         """The option's own text followed by the synonyms given in ``option_keywords``."""
         extra = dict(self.option_keywords).get(option, ())
         return (option, *(word for word in extra if word != option))
+
+    @property
+    def multiple(self) -> bool:
+        """A list of values (``array`` type or a list strategy) rather than one."""
+        return self.type == "array" or "list" in self.extraction_strategy
+
+    def label(self, language: str) -> str:
+        """The label in ``language``, else the field's name."""
+        return dict(self.labels).get(language) or self.name
 
     @property
     def field_count(self) -> int:
@@ -83,6 +102,14 @@ class Category:
     description: str = ""
     keywords: tuple[str, ...] = ()
     max_tokens: int | None = None
+    id: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
+    synonyms: tuple[str, ...] = ()
+    extra: tuple[tuple[str, Any], ...] = field(default=(), compare=False, hash=False)
+
+    def label(self, language: str) -> str:
+        """The label in ``language``, else the category's name."""
+        return dict(self.labels).get(language) or self.name
 
     @property
     def field_count(self) -> int:
@@ -91,14 +118,34 @@ class Category:
 
 
 @dataclass(frozen=True)
+class Relation:
+    """A relation between two categories (classes), e.g. a project ``has_construction_unit``."""
+
+    id: str
+    domain: str  # category id
+    range: str  # category id
+    labels: tuple[tuple[str, str], ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Ontology:
-    """A validated ontology. ``raw`` is a private copy of the loaded document (compare, don't mutate)."""
+    """A validated ontology. ``raw`` is a private copy of the loaded document (compare, don't mutate).
+
+    ``format`` says which format ``raw`` is in: ``"original"`` (the original service's) or ``"project"``
+    (pdfonto's own, see :mod:`core.ontology_project`).
+    """
 
     name: str
     version: str
     categories: tuple[Category, ...]
     strategies: tuple[str, ...]
     raw: dict[str, Any] = field(compare=False, repr=False, hash=False)
+    format: str = "original"
+    id: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
+    relations: tuple[Relation, ...] = ()
+    iri: str = ""
 
     @property
     def field_count(self) -> int:
@@ -118,36 +165,68 @@ class Ontology:
             for item in category.fields:
                 yield category, item
 
+    def category_by_id(self, category_id: str) -> Category:
+        """The category whose id is ``category_id``; raises KeyError when there is none."""
+        for category in self.categories:
+            if category.id == category_id:
+                return category
+        raise KeyError(category_id)
+
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the document this ontology was loaded from."""
         return copy.deepcopy(self.raw)
 
 
 def load_ontology(data: Any) -> Ontology:
-    """Validate an ontology document (a dict, or JSON text/bytes) and return its typed view.
+    """Validate an ontology document (a dict, or JSON text/bytes) in either format; return its typed view.
 
-    Raises :class:`InvalidInput` with ``<location>: <reason>`` on the first problem found.
+    A document with ``"format": "pdfonto.ontology/1"`` is pdfonto's own format (validated against its
+    JSON Schema, errors name the JSON path); anything else is read as the original format. Raises
+    :class:`InvalidInput` with ``<location>: <reason>`` on the first problem found.
     """
     document = _parse_json(data) if isinstance(data, (str, bytes, bytearray)) else data
     _require(isinstance(document, dict), "$", "ontology must be a JSON object")
+    from core import ontology_project  # the project format builds on the types above
+
+    if ontology_project.is_project_format(document):
+        return ontology_project.from_project(document)
+    return _load_original(document)
+
+
+def _load_original(document: dict[str, Any]) -> Ontology:
     metadata = document.get("ontology_metadata", {})
     _require(isinstance(metadata, dict), "ontology_metadata", "must be an object")
     strategies = _strategies(document.get("extraction_strategies", {}))
     structure = document.get("ontology_structure")
     _require(isinstance(structure, dict), "ontology_structure", "is required and must be an object")
     _require(bool(structure), "ontology_structure", "must contain at least one category")
+    assert isinstance(structure, dict)
     categories = tuple(
         _category(name, body, strategies, f"ontology_structure{_segment(name)}")
         for name, body in structure.items()
     )
     _check_source_categories(categories)
+    name = _optional_str(metadata, "name", "ontology_metadata") or ""
     return Ontology(
-        name=_optional_str(metadata, "name", "ontology_metadata") or "",
+        name=name,
         version=_optional_str(metadata, "version", "ontology_metadata") or "",
         categories=categories,
         strategies=strategies,
         raw=copy.deepcopy(document),
+        id=ascii_id(name or "ontology", "o"),
+        labels=(("zh", name),) if name else (),
     )
+
+
+def ascii_id(name: str, prefix: str) -> str:
+    """A stable ASCII identifier for ``name``: its slug when it is plain ASCII, else a short hash.
+
+    The same name always gives the same id, so an original-format ontology keeps its ids across uploads.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    if name.isascii() and re.fullmatch(r"[a-z][a-z0-9_]*", slug or "-"):
+        return slug
+    return f"{prefix}_{hashlib.sha256(name.encode('utf-8')).hexdigest()[:10]}"
 
 
 def default_ontology() -> Ontology:
@@ -220,6 +299,9 @@ def _category(name: str, body: Any, strategies: tuple[str, ...], location: str) 
     _require(isinstance(fields, dict), location, '"fields" is required and must be an object')
     _require(bool(fields), location, '"fields" must contain at least one field')
     return Category(
+        id=ascii_id(name, "c"),
+        labels=((_language_of(name), name),),
+        extra=tuple((k, v) for k, v in body.items() if k not in _CATEGORY_KEYS),
         name=name,
         fields=_fields(fields, strategies, f"{location}.fields"),
         priority=_optional_int(body, "priority", location, minimum=0) or 0,
@@ -246,6 +328,10 @@ def _field(name: str, body: Any, strategies: tuple[str, ...], location: str) -> 
     _require(isinstance(include_reference, bool), location, '"include_reference" must be true or false')
     options = _str_list(body, "options", location, non_empty=strategy == "classify_with_options")
     return Field(
+        id=ascii_id(name, "f"),
+        labels=((_language_of(name), name),),
+        datatype=datatype_of(str(field_type), str(strategy), bool(options)),
+        extra=tuple((k, v) for k, v in body.items() if k not in _FIELD_KEYS),
         name=name,
         type=str(field_type),
         extraction_strategy=str(strategy),
@@ -281,6 +367,40 @@ def _option_keywords(
     unknown = [option for option in value if option not in options]
     _require(not unknown, location, f'"option_keywords" names options not in "options": {unknown}')
     return tuple((option, _str_list(value, option, f"{location}.option_keywords")) for option in value)
+
+
+_CATEGORY_KEYS = frozenset({"priority", "description", "keywords", "max_tokens", "fields"})
+_FIELD_KEYS = frozenset(
+    {
+        "type",
+        "extraction_strategy",
+        "description",
+        "options",
+        "subfields",
+        "source_categories",
+        "include_reference",
+        "keywords",
+        "option_keywords",
+    }
+)
+_SUMMARY_STRATEGIES = frozenset({"cross_chunk_summarize", "copy_section"})
+
+
+def datatype_of(field_type: str, strategy: str, has_options: bool) -> str:
+    """The project-format datatype an original-format field amounts to."""
+    if strategy == "classify_with_options" and has_options:
+        return "enum"
+    if field_type in ("object", "array"):
+        return "string" if strategy in ("list_extract", "cross_chunk_list_extract") else "object"
+    if field_type == "number":
+        return "decimal"
+    if field_type in ("integer", "boolean", "date"):
+        return field_type
+    return "text" if strategy in _SUMMARY_STRATEGIES else "string"
+
+
+def _language_of(text: str) -> str:
+    return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
 
 
 def _check_source_categories(categories: tuple[Category, ...]) -> None:

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from core.context import AppContext, build_context
 from core.settings import Settings
-from gateway import auth, deadletter, errors, files, health, projects
+from gateway import auth, deadletter, errors, files, health, ontologies, projects, values
 from gateway.schemas import ErrorEnvelope
 
 # Room for the multipart envelope around a file of exactly MAX_UPLOAD_SIZE bytes.
@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     api = _Api(app)
     api.register_blueprint(projects.blp)
     api.register_blueprint(files.blp)
+    api.register_blueprint(ontologies.blp)
+    api.register_blueprint(values.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(deadletter.blp)
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from core import keys, queries
+from core import extraction_queries, keys, queries
 from core.errors import NotFound
 from core.publish import announce
 from core.routing import STEP_ORDER
@@ -181,11 +181,12 @@ class DirectUploads(MethodView):
 class FileDetail(MethodView):
     @blp.response(200, FileEnvelope)
     def get(self, file_id: Any) -> dict[str, Any]:
-        """Status, error and per-step status and timings."""
+        """Status, error, per-step status and timings, and LLM token usage (null without LLM calls)."""
         with ctx().db.connect() as conn:
             row = _file_or_404(conn, file_id)
             steps = steps_of(conn, str(file_id))
-        return {"status": 200, "message": "", "data": file_out(row, steps)}
+            usage = extraction_queries.usage_for_file(conn, str(file_id))
+        return {"status": 200, "message": "", "data": {**file_out(row, steps), "usage": usage}}
 
     @blp.response(200, EmptyEnvelope)
     def delete(self, file_id: Any) -> dict[str, Any]:

@@ -85,6 +85,7 @@ class FileOut(Schema):
     updated_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
     steps = fields.List(fields.Nested(StepOut), allow_none=True)
+    usage = fields.Dict(allow_none=True, metadata={"description": "LLM calls and tokens of the extraction"})
 
 
 class ProjectOut(Schema):

@@ -1,9 +1,8 @@
 """Offline extraction: fill an ontology from a ``document.json`` with keyword heuristics, no LLM.
 
-Used when no LLM is configured, and as a baseline. The result has the original service's shape::
-
-    {category: {field: {"value": ..., "reference": {"quote", "block_id", "page_idx", "bbox"} | None}},
-     "_metadata": {...}}
+Used when no LLM is configured, and as a baseline. The result is built like the LLM extractor's (see
+:mod:`functions.extract.result`): the original shape plus evidence with block id and character span, a
+status per field and, for every field left empty, a note saying why.
 
 How a value is found:
 
@@ -14,12 +13,16 @@ How a value is found:
 * A field's terms are its ``keywords`` plus its name without numbering (``3.1``) or parentheticals, split on
   generic words (名称, 情况, 是否 …). A sentence qualifies when it contains at least one term; the best scores
   by distinct terms, category keywords, routing, then document order.
+* Parties come first: role statements (``建设单位X，施工单位Y，专业分包单位Z，监理单位W``), ``X，法定代表人Y``
+  and responsibility statements (see :mod:`functions.extract.parties`) answer name fields whose name or
+  category names a role; such a field stays empty rather than take another party's name.
 * Per strategy: copy_exact/extract_format → the best sentence, narrowed to a date, count, amount, region or
   labelled name (``法定代表人边立宾`` → ``边立宾``) when the field asks for one; classify_with_options → the
   option whose text or ``option_keywords`` occur most, yes/no options by whether a non-negated term occurs,
-  else the first option (without evidence); structured strategies → one value per subfield; summaries → the
+  else the first option (unverified, with a note); structured strategies → one value per subfield;
+  summaries → the
   top sentences in document order; lists → every qualifying sentence.
-* Nothing found → value ``""`` (``[]`` for lists) and reference None.
+* Nothing found → value ``""`` (``[]`` for lists), status ``empty`` and a note with the reason.
 
 Deterministic and pure: the same document and ontology always give the same result.
 """
@@ -31,6 +34,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.ontology import Category, Field, Ontology
+from functions.extract.evidence import Evidence, Locator
+from functions.extract.parties import ROLE_LABELS, Mention, Parties, find_parties
+from functions.extract.result import FieldResult, build_result
+from functions.extract.validate import EMPTY, FILLED
 from functions.structure.document import FURNITURE_TYPES
 
 EXTRACTOR_NAME = "offline"
@@ -82,36 +89,31 @@ class Found:
 
     value: Any
     evidence: Sentence | None
+    note: str | None = None
 
 
 def extract_offline(document: dict[str, Any], ontology: Ontology) -> dict[str, Any]:
     """Fill every field of ``ontology`` from ``document`` (a ``document.json`` dict) with keyword heuristics.
 
-    Returns ``{category: {field: {"value", "reference"}}, "_metadata": {...}}``; see the module docstring.
+    Returns result.json (see :mod:`functions.extract.result`); see the module docstring for the rules.
     """
     sentences = split_sentences(document)
-    result: dict[str, Any] = {}
-    filled = 0
+    parties = find_parties(sentence.text for sentence in sentences)
+    locator = Locator(document)
+    values: dict[str, dict[str, FieldResult]] = {}
     for category in ontology.categories:
         routed = _routed_sections(document, category)
-        context = _Context(sentences, routed, _category_terms(category))
-        values: dict[str, Any] = {}
-        for item in category.fields:
-            found = _extract_field(item, context)
-            filled += _filled_count(item, found)
-            values[item.name] = {"value": found.value, "reference": _reference(found.evidence)}
-        result[category.name] = values
-    result["_metadata"] = {
+        context = _Context(sentences, routed, _category_terms(category), category, parties)
+        values[category.name] = {
+            item.name: _field_result(item, _extract_field(item, context), context, locator)
+            for item in category.fields
+        }
+    metadata = {
         "extractor": EXTRACTOR_NAME,
-        "ontology_name": ontology.name,
-        "ontology_version": ontology.version,
         "document_title": document.get("metadata", {}).get("title"),
-        "category_count": len(ontology.categories),
-        "field_count": ontology.field_count,
-        "filled_count": filled,
         "sentence_count": len(sentences),
     }
-    return result
+    return build_result(ontology, values, metadata)
 
 
 def split_sentences(document: dict[str, Any]) -> list[Sentence]:
@@ -198,10 +200,19 @@ def _routed_sections(document: dict[str, Any], category: Category) -> frozenset[
 class _Context:
     """Sentences and routing for one category; ranks sentences for a field's terms."""
 
-    def __init__(self, sentences: list[Sentence], routed: frozenset[str], category_terms: tuple[str, ...]):
+    def __init__(
+        self,
+        sentences: list[Sentence],
+        routed: frozenset[str],
+        category_terms: tuple[str, ...],
+        category: Category,
+        parties: Parties,
+    ):
         self.sentences = sentences
         self.routed = routed
         self.category_terms = category_terms
+        self.category = category
+        self.parties = parties
 
     def mentions_category(self, sentence: Sentence) -> bool:
         return any(term in sentence.text for term in self.category_terms)
@@ -232,6 +243,9 @@ class _Context:
 
 
 def _extract_field(item: Field, context: _Context) -> Found:
+    party = _party_value(item, context)
+    if party is not None:
+        return party
     strategy = item.extraction_strategy
     if strategy == "structured_extract" and item.subfields:
         return _structured(item, context)
@@ -295,7 +309,9 @@ def _structured_list(item: Field, context: _Context) -> Found:
 def _value_in_sentence(item: Field, sentence: Sentence) -> Any:
     if item.extraction_strategy == "classify_with_options" and item.options:
         matches = [
-            option for option in item.options if any(word in sentence.text for word in item.synonyms(option))
+            option
+            for option in item.options
+            if any(word in sentence.text for word in item.option_synonyms(option))
         ]
         return matches[0] if matches else ""
     kind = _value_kind(item)
@@ -321,7 +337,7 @@ def _best_option(item: Field, scope: list[Sentence], everything: list[Sentence])
     best: tuple[int, int] = (0, 0)
     chosen = Found(item.options[0], None)
     for option in item.options:
-        synonyms = item.synonyms(option)
+        synonyms = item.option_synonyms(option)
         hits = [s for s in scope if any(word in s.text for word in synonyms)]
         everywhere = sum(s.text.count(word) for s in everything for word in synonyms)
         if hits and (len(hits), everywhere) > best:
@@ -479,27 +495,106 @@ def _entity_around(terms: tuple[str, ...], text: str) -> str | None:
     return None
 
 
+# --- parties ----------------------------------------------------------------------------------------------
+
+_RESPONSIBLE_FIELDS = {"直接责任人": "direct", "主要责任人": "principal"}
+_PROJECT_FIELDS = ("项目名称", "工程名称")
+
+
+def _party_value(item: Field, context: _Context) -> Found | None:
+    """A value from the party statements, or None when the field is not about a named party."""
+    name = _PARENTHETICAL.sub("", _NUMBER_PREFIX.sub("", item.name))
+    parties = context.parties
+    if name in _RESPONSIBLE_FIELDS:
+        mentions = parties.responsible.get(_RESPONSIBLE_FIELDS[name], [])
+        if not mentions:
+            return Found("", None, "no sentence gives a person this responsibility (负有…责任)")
+        return _from_mentions(mentions, context)
+    if name in _PROJECT_FIELDS and parties.project is not None:
+        return _from_mentions([parties.project], context)
+    if item.type not in ("string",) or item.subfields or item.options:
+        return None
+    role = _role_of(name) or _role_of(_PARENTHETICAL.sub("", _NUMBER_PREFIX.sub("", context.category.name)))
+    if role is None:
+        return None
+    label = next(word for word, value in ROLE_LABELS.items() if value == role)
+    if "法定代表人" in name:
+        organisation = parties.first(role)
+        if organisation is None:
+            return Found("", None, f"no statement names the {label}, so its legal representative is unknown")
+        representative = parties.legal_representatives.get(organisation.value)
+        if representative is None:
+            return Found("", None, f"the report names no legal representative of {organisation.value}")
+        return _from_mentions([representative], context)
+    if _value_kind(item) == "label" and not name.endswith(("人", "经理", "工程师", "总监")):
+        mentions = parties.roles.get(role, [])
+        if not mentions:
+            return Found("", None, f"no statement of the form '{label}<name>' in the report")
+        return _from_mentions(mentions, context)
+    return None
+
+
+def _role_of(name: str) -> str | None:
+    for label in sorted(ROLE_LABELS, key=len, reverse=True):
+        if label in name:
+            return ROLE_LABELS[label]
+    return None
+
+
+def _from_mentions(mentions: list[Mention], context: _Context) -> Found:
+    value = "、".join(mention.value for mention in mentions)
+    return Found(value, context.sentences[mentions[0].index])
+
+
 # --- result helpers -------------------------------------------------------------------------------
 
 
-def _reference(evidence: Sentence | None) -> dict[str, Any] | None:
-    if evidence is None:
-        return None
-    return {
-        "quote": evidence.text,
-        "block_id": evidence.block.get("id"),
-        "page_idx": evidence.block.get("page_idx"),
-        "bbox": evidence.block.get("bbox"),
-    }
-
-
-def _filled_count(item: Field, found: Found) -> int:
-    """How many of the field's ontology fields (itself and subfields) got a value with evidence."""
+def _field_result(item: Field, found: Found, context: _Context, locator: Locator) -> FieldResult:
+    empty = found.value in ("", None, [], {}) or (
+        isinstance(found.value, dict) and all(v in ("", None, [], {}) for v in found.value.values())
+    )
+    if empty:
+        return FieldResult([] if item.multiple else "", EMPTY, [], found.note or _why_empty(item, context))
     if found.evidence is None:
-        return 0
-    if isinstance(found.value, dict):
-        return 1 + sum(1 for value in found.value.values() if value not in ("", None, [], {}))
-    return 1 if found.value not in ("", None, [], {}) else 0
+        note = found.note or "no option or synonym is mentioned; the first option was taken as the default"
+        return FieldResult(found.value, FILLED, [], note)
+    return FieldResult(found.value, FILLED, [_evidence(found.evidence, locator)], found.note)
+
+
+def _evidence(sentence: Sentence, locator: Locator) -> Evidence:
+    block = sentence.block
+    text = block.get("text") or ""
+    start = text.find(sentence.text)
+    if start >= 0 and sentence.text:
+        return Evidence(
+            quote=sentence.text,
+            verified=True,
+            block_id=block.get("id"),
+            start=start,
+            end=start + len(sentence.text),
+            page_idx=block.get("page_idx"),
+            bbox=block.get("bbox"),
+            section_id=block.get("section_id"),
+            source_text=sentence.text,
+        )
+    return locator.locate(sentence.text, [block.get("id", "")])
+
+
+def _why_empty(item: Field, context: _Context) -> str:
+    terms = field_terms(item)
+    shown = "、".join(terms[:5])
+    if not context.ranked(terms):
+        return f"no sentence mentions {shown}"
+    kind = _value_kind(item)
+    wanted = {
+        "date": "a date or time",
+        "count": "a count next to the term",
+        "money": "an amount of money",
+        "region": "a place name",
+        "label": "a name after the label",
+        "short_name": "a short name in quotes",
+    }.get(kind, "a usable value")
+    return f"sentences mention {shown} but none states {wanted}"
 
 
 def _is_yes_no(options: tuple[str, ...]) -> bool:

@@ -137,10 +137,13 @@ def test_values_and_evidence_from_a_small_report() -> None:
     assert facts["死亡人数"]["value"] == 3
     assert "860" in facts["直接经济损失"]["value"] and "万元" in facts["直接经济损失"]["value"]
     assert facts["事故等级"]["value"] == "较大事故"
-    reference = facts["死亡人数"]["reference"]
+    evidence = facts["死亡人数"]["evidence"][0]
     block_ids = {b["id"] for b in document["blocks"]}
-    assert reference["block_id"] in block_ids and "死亡" in reference["quote"]
-    assert reference["page_idx"] == 0 and reference["bbox"] == [10, 20, 990, 60]
+    assert evidence["block_id"] in block_ids and "死亡" in evidence["quote"] and evidence["verified"]
+    assert evidence["page_idx"] == 0 and evidence["bbox"] == [10, 20, 990, 60]
+    block = next(b for b in document["blocks"] if b["id"] == evidence["block_id"])
+    assert block["text"][evidence["char_start"] : evidence["char_end"]] == evidence["quote"]
+    assert facts["死亡人数"]["reference"] == evidence["quote"] and facts["死亡人数"]["status"] == "filled"
 
 
 def test_names_structured_values_and_summaries() -> None:
@@ -153,8 +156,12 @@ def test_names_structured_values_and_summaries() -> None:
 
 def test_missing_values_are_empty_without_reference() -> None:
     facts = extract_offline(report(), ontology())["概况"]
-    assert facts["天气"] == {"value": "", "reference": None}
-    assert facts["有无高处坠落"] == {"value": "否", "reference": None}
+    weather = facts["天气"]
+    assert (weather["value"], weather["reference"], weather["evidence"]) == ("", None, [])
+    assert weather["status"] == "empty" and weather["note"] == "no sentence mentions 天气、降雨"
+    default = facts["有无高处坠落"]
+    assert (default["value"], default["verified"], default["evidence"]) == ("否", False, [])
+    assert "default" in default["note"]
 
 
 def test_metadata_counts_and_determinism() -> None:
@@ -213,6 +220,28 @@ def test_report_514_with_default_ontology() -> None:
         if category == "_metadata":
             continue
         for field in fields.values():
-            if field["reference"] is not None:
-                assert field["reference"]["block_id"] in block_ids
-                assert field["reference"]["quote"]
+            for evidence in field["evidence"]:
+                assert evidence["verified"] and evidence["block_id"] in block_ids and evidence["quote"]
+            if field["status"] == "empty":
+                assert field["note"], (category, field)
+    # The named parties, each for its own role (the original named the subcontractor for all three).
+    assert result["建设单位"]["建设单位名称"]["value"] == "北京市轨道交通建设管理有限公司"
+    assert result["施工总承包单位"]["总承包单位名称"]["value"] == "中铁二十一局集团有限公司"
+    assert result["监理单位"]["监理单位名称"]["value"] == "北京致远工程建设监理有限责任公司"
+    assert result["分包单位"]["专业分包单位名称"]["value"] == "北京怡立建筑工程有限公司"
+    assert result["分包单位"]["分包单位法定代表人"]["value"] == "边立宾"
+    contractor_rep = result["施工总承包单位"]["法定代表人"]
+    assert contractor_rep["value"] == "" and "中铁二十一局集团有限公司" in contractor_rep["note"]
+    assert result["分包单位"]["劳务分包单位名称"]["status"] == "empty"
+    assert result["工程项目"]["项目名称"]["value"] == "北京地铁17 号线工程土建施工 08 合同段"
+    assert result["责任认定"]["直接责任人"]["value"] == "谢子兵"
+    assert result["责任认定"]["主要责任人"]["value"] == "边立宾"
+    # Time, casualties and losses.
+    assert result["时间天气情况"]["事故发生时间"]["value"] == "2021 年5 月 14 日1 时 52 分许"
+    assert result["时间天气情况"]["作业开始时间"]["value"] == "2021 年5 月 13 日19 时许"
+    assert result["时间天气情况"]["事发时段"]["value"] == "凌晨"
+    assert result["伤亡及损失"]["死亡人数"]["value"] == 1
+    assert result["伤亡及损失"]["直接经济损失"]["value"] == "约170 万元"
+    assert result["事故类型"]["事故类别"]["value"] == "高处坠落"
+    assert result["事故等级"]["事故等级"]["value"] == "一般事故"
+    assert result["_metadata"]["filled_count"] >= 80

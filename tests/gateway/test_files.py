@@ -36,7 +36,7 @@ def test_upload_stores_the_pdf_and_records_it(alice: Api, context: AppContext, p
     stored = context.store.get(context.settings.buckets.pdf, keys.pdf_key(pid, record["id"]))
     assert stored == pdf_bytes
     detail = alice.get(f"/api/v1/files/{record['id']}/").json["data"]
-    assert detail["steps"] == [] and detail["id"] == record["id"]
+    assert detail["steps"] == [] and detail["id"] == record["id"] and detail["usage"] is None
 
 
 @pytest.mark.parametrize(

@@ -195,7 +195,8 @@ def test_default_ontology_is_valid_and_rich() -> None:
         assert field.description, field.name
         if field.extraction_strategy == "classify_with_options":
             assert field.options, field.name
-    assert set(ontology.raw["extraction_strategies"]) == set(KNOWN_STRATEGIES)
+    assert ontology.format == "project" and ontology.id == "accident_report"
+    assert set(ontology.raw["strategies"]) == set(KNOWN_STRATEGIES)
     assert load_ontology(ontology.to_dict()) == ontology
 
 
