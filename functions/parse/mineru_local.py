@@ -1,5 +1,9 @@
 """Run MinerU 4 in this process and collect everything it produces in memory.
 
+With the ``flash`` tier (no model weights) pages without a text layer are OCRed by
+:mod:`functions.parse.ocr` and merged into MinerU's middle JSON before the markdown and the content list
+are rendered, so a scan reads like any other page.
+
 This is the only module that imports ``mineru``. MinerU reads its configuration from the environment once,
 when ``mineru.config`` is first imported, so :func:`configure_mineru` must run before that import;
 :func:`parse_pdf` calls it and imports MinerU lazily, which keeps importing this module cheap (the
@@ -16,11 +20,15 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigurationError, PermanentError
+from functions.parse.ocr import OcrBlock
+from functions.parse.ocr import ocr_pages as ocr_pages_of
+from functions.parse.pdf_check import inspect_pdf
 
 TIERS: tuple[str, ...] = ("flash", "basic", "standard", "advanced")
 DEFAULT_MINERU_HOME = Path("~/.cache/pdfonto/mineru")
@@ -45,6 +53,7 @@ class MineruOutput:
     page_footnote, ...), ``page_idx`` (0-based) and ``bbox`` scaled to 0..1000 of the page size.
     Every ``img_path`` in ``content_list`` and every image link in ``markdown`` is a key of ``images``
     (relative paths such as ``images/page_0_image_0.jpg``); ``middle_json`` uses the same paths.
+    ``ocr_pages`` lists the 0-based pages whose text came from OCR outside MinerU (flash tier scans).
     """
 
     content_list: list[dict[str, Any]]
@@ -54,6 +63,7 @@ class MineruOutput:
     page_count: int
     mineru_version: str
     tier: str
+    ocr_pages: tuple[int, ...] = ()
 
 
 def configure_mineru(*, mineru_home: Path | None = None, log_level: str | None = None) -> None:
@@ -85,16 +95,19 @@ def parse_pdf(
     pdf_path: Path,
     *,
     tier: str = "flash",
+    ocr_pages: Sequence[int] | None = None,
     mineru_home: Path | None = None,
     log_level: str | None = None,
 ) -> MineruOutput:
     """Parse ``pdf_path`` with MinerU's ``tier`` and return its outputs in memory.
 
     The caller is expected to have validated the file with :func:`functions.parse.pdf_check.inspect_pdf`.
+    With the ``flash`` tier MinerU only reads text layers (``ocr_mode="txt"``), so it never needs its OCR
+    model download; the 0-based ``ocr_pages`` (default: every page without a text layer) are OCRed with
+    rapidocr instead and their text replaces what MinerU saw there (the scan as pictures). Other tiers OCR
+    with MinerU's own models and ignore ``ocr_pages``.
     Raises :class:`ConfigurationError` for an unknown tier and :class:`PermanentError` when the tier needs
     model files or Python packages that are not installed (the message names the tier and the fix).
-    The ``flash`` tier needs no model files for pages with a text layer, but pages without one (scans,
-    blank pages) are OCRed and need the ``MinerU-4_models_onnx`` repository under ``MINERU_HOME/models``.
     ``log_level`` (trace, debug, info, warning, error, critical) overrides MinerU's level for this process.
     Other MinerU failures propagate unchanged so the event is retried.
     """
@@ -103,17 +116,15 @@ def parse_pdf(
     configure_mineru(mineru_home=mineru_home, log_level=log_level)
 
     from mineru import parse
-    from mineru.parser.base import ParseResult
     from mineru.parser.tier import TierDependencyError
-    from mineru.render import render_content_list
     from mineru.utils.logger import configure_global_log_level
-    from mineru.version import __version__ as mineru_version
 
     if log_level is not None:
         configure_global_log_level(log_level)
 
+    flash = tier == "flash"
     try:
-        result = parse(pdf_path, tier=tier)
+        result = parse(pdf_path, tier=tier, ocr_mode="txt" if flash else "auto")
     except TierDependencyError as exc:
         raise PermanentError(
             f"MinerU tier '{tier}' cannot run here: Python packages are missing "
@@ -131,39 +142,95 @@ def parse_pdf(
     # ParseResult.save is MinerU's own way to turn inline (base64) images into files; using it keeps the
     # image names, the markdown links and the middle JSON consistent with what `mineru` writes to disk.
     result.save(files)
-    markdown = files.data[_MARKDOWN_FILE].decode("utf-8")
-    middle_json: dict[str, Any] = json.loads(files.data[_MIDDLE_JSON_FILE])
-    images = {path: payload for path, payload in files.data.items() if path not in _NON_IMAGE_FILES}
+    ocr: dict[int, list[OcrBlock]] = {}
+    if flash:
+        if ocr_pages is None:
+            ocr_pages = inspect_pdf(pdf_path, max_pages=len(result.pages)).pages_without_text
+        ocr = ocr_pages_of(pdf_path, sorted(set(ocr_pages)))
+    return output_from_saved(files.data, tier=tier, ocr=ocr)
+
+
+def output_from_saved(
+    files: Mapping[str, bytes], *, tier: str, ocr: Mapping[int, list[OcrBlock]] | None = None
+) -> MineruOutput:
+    """Build a :class:`MineruOutput` from the files ``ParseResult.save`` writes (locally or in an API zip).
+
+    ``ocr`` maps 0-based page indexes to the paragraphs OCR found there: those pages' MinerU blocks (a scan
+    seen as pictures) are replaced by text blocks, and the markdown and content list are rendered again
+    from the changed middle JSON with MinerU's own renderers, so all three stay consistent.
+    """
+    configure_mineru()
+    from mineru.parser.base import ParseResult
+    from mineru.render import render_content_list
+
+    if _MIDDLE_JSON_FILE not in files:
+        raise PermanentError(
+            f"MinerU returned no {_MIDDLE_JSON_FILE} (got: {', '.join(sorted(files)) or 'nothing'})."
+        )
+    middle_json: dict[str, Any] = json.loads(files[_MIDDLE_JSON_FILE])
+    images = {path: payload for path, payload in files.items() if path not in _NON_IMAGE_FILES}
+    ocr = dict(ocr or {})
+    for page in middle_json.get("pages", []):
+        blocks = ocr.get(page.get("page_idx", -1))
+        if blocks is not None:
+            page["blocks"] = [_text_block(index, block) for index, block in enumerate(blocks)]
+    parsed = ParseResult.from_dict(middle_json)
+    if ocr:
+        # Images only the replaced blocks referred to (the strips of a scan) are dropped with them.
+        referenced = _strings_in(middle_json)
+        images = {path: payload for path, payload in images.items() if path in referenced}
+        markdown = parsed.markdown()
+    else:
+        markdown = files[_MARKDOWN_FILE].decode("utf-8") if _MARKDOWN_FILE in files else parsed.markdown()
     # The content list must be rendered from the saved (materialised) middle JSON: rendered from the
     # in-memory result its img_path values are base64 data URIs instead of the image file names.
-    content_list = render_content_list(ParseResult.from_dict(middle_json).middle_json)
+    content_list = render_content_list(parsed.middle_json)
+    producer = middle_json.get("metadata", {}).get("producer", {})
     return MineruOutput(
         content_list=content_list,
         middle_json=middle_json,
         markdown=markdown,
         images=images,
-        page_count=len(result.pages),
-        mineru_version=str(mineru_version),
+        page_count=len(parsed.pages),
+        mineru_version=str(producer.get("version") or _installed_version()),
         tier=tier,
+        ocr_pages=tuple(sorted(ocr)),
     )
+
+
+def _text_block(index: int, block: OcrBlock) -> dict[str, Any]:
+    return {
+        "type": "text",
+        "index": index,
+        "bbox": [round(value, 3) for value in block.bbox],
+        "content": [{"type": "text", "content": block.text}],
+    }
+
+
+def _strings_in(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*(_strings_in(item) for item in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_strings_in(item) for item in value)) if value else set()
+    return set()
+
+
+def _installed_version() -> str:
+    from mineru.version import __version__
+
+    return str(__version__)
 
 
 def _missing_models_message(tier: str, exc: FileNotFoundError) -> str:
     """Tell the operator which models a tier lacks and how to install them without network at parse time."""
     home = os.environ.get("MINERU_HOME", str(DEFAULT_MINERU_HOME))
-    if tier == "flash":
-        needs = (
-            "the 'flash' tier needs OCR models for pages without a text layer (scanned or blank pages), "
-            "and this PDF has such pages"
-        )
-        download = f"MINERU_HOME={home} mineru-models-download MinerU-4_models_onnx"
-    else:
-        needs = f"the '{tier}' tier needs model files"
-        download = f"MINERU_HOME={home} mineru-models-download --tier {tier}"
     return (
-        f"MinerU cannot parse this PDF: {needs}, but they are not installed under {home}/models ({exc}). "
-        f"Install them with `{download}` on a machine with internet access and copy {home} into the parse "
-        f"image, or upload a PDF with a text layer on every page."
+        f"MinerU cannot parse this PDF: the '{tier}' tier needs model files, but they are not installed "
+        f"under {home}/models ({exc}). Install them with "
+        f"`MINERU_HOME={home} mineru-models-download --tier {tier}` on a machine with internet access and "
+        f"copy {home} into the parse image, or use the 'flash' tier."
     )
 
 

@@ -32,13 +32,15 @@ class PdfInfo:
     """What the parse step needs to know about a PDF before running MinerU.
 
     ``text_pages`` lists the 0-based indexes of pages with an embedded text layer; the other pages are scans,
-    pictures or blank and need OCR. ``encrypted`` is true for PDFs protected only by an owner password
-    (printing/copying restrictions): they open without a password and parse normally.
+    pictures or blank and need OCR. ``text_chars`` counts the non-whitespace characters of each page's text
+    layer (how much of the page the layer covers). ``encrypted`` is true for PDFs protected only by an owner
+    password (printing/copying restrictions): they open without a password and parse normally.
     """
 
     page_count: int
     text_pages: list[int]
     encrypted: bool = False
+    text_chars: tuple[int, ...] = ()
 
     @property
     def pages_without_text(self) -> list[int]:
@@ -95,21 +97,28 @@ def inspect_pdf(path: Path, *, max_pages: int) -> PdfInfo:
         # A revision of -1 means no security handler; anything else is an owner-password-only file here,
         # because a user password would already have failed to open.
         encrypted = pdfium_c.FPDF_GetSecurityHandlerRevision(document.raw) != -1
-        text_pages = [index for index in range(page_count) if _page_has_text(document, index)]
+        text_chars = tuple(_text_chars(document, index) for index in range(page_count))
     finally:
         document.close()
-    return PdfInfo(page_count=page_count, text_pages=text_pages, encrypted=encrypted)
+    return PdfInfo(
+        page_count=page_count,
+        text_pages=[index for index, chars in enumerate(text_chars) if chars],
+        encrypted=encrypted,
+        text_chars=text_chars,
+    )
 
 
-def _page_has_text(document: pdfium.PdfDocument, index: int) -> bool:
-    """Whether page ``index`` carries at least one non-whitespace character in its text layer."""
+def _text_chars(document: pdfium.PdfDocument, index: int) -> int:
+    """How many non-whitespace characters the text layer of page ``index`` carries."""
     page = document[index]
     try:
         textpage = page.get_textpage()
         try:
             # Counting characters first avoids extracting text from image-only pages; whitespace-only
             # layers (some scanners add them) do not count as text.
-            return textpage.count_chars() > 0 and bool(textpage.get_text_range().strip())
+            if textpage.count_chars() == 0:
+                return 0
+            return sum(1 for char in textpage.get_text_range() if not char.isspace())
         finally:
             textpage.close()
     finally:

@@ -7,7 +7,6 @@ its arrival is what triggers the structure step, so a half-written parse is neve
 from __future__ import annotations
 
 import json
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -18,8 +17,9 @@ from core.context import AppContext
 from core.errors import PermanentError
 from core.events import StorageEvent
 from core.steps import Outcome, StepInput, StepResult
-from functions.parse.mineru_local import MineruOutput, parse_pdf
-from functions.parse.pdf_check import inspect_pdf
+from functions.parse.backends import ParseRun, parse_document
+from functions.parse.mineru_local import MineruOutput
+from functions.parse.pdf_check import PdfInfo, inspect_pdf
 
 STEP = "parse"
 
@@ -32,33 +32,60 @@ def handle(ctx: AppContext, event: StorageEvent) -> Outcome:
 
 def run(ctx: AppContext, ref: keys.FileRef, event: StorageEvent) -> StepResult:
     settings = ctx.settings
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pdfonto-parse-") as tmp:
         pdf = Path(tmp) / "input.pdf"
         ctx.store.download(settings.buckets.pdf, event.name, pdf)
         info = inspect_pdf(pdf, max_pages=settings.mineru.max_pages)
-        started = time.monotonic()
-        output = parse_pdf(
+        parsed = parse_document(
             pdf,
-            tier=settings.mineru.tier,
-            mineru_home=settings.mineru.home,
+            info,
+            settings.mineru,
             log_level=settings.log_level.lower() if settings.log_level == "DEBUG" else None,
         )
-        seconds = round(time.monotonic() - started, 3)
+    output = parsed.output
     if not any(_has_text(block) for block in output.content_list):
-        raise PermanentError(
-            f"No text was found on any of the {info.page_count} page(s). If the PDF is a scan, it needs OCR "
-            "models; otherwise check that the file is not blank."
-        )
+        raise PermanentError(_no_text_reason(info, output))
     written = write_outputs(ctx, ref, output)
-    manifest = {
-        "backend": "local",
+    manifest = build_manifest(event, info, parsed, written, seconds=round(time.monotonic() - started, 3))
+    _put_json(ctx, settings.buckets.mineru, keys.mineru_key(ref, keys.MANIFEST), manifest)
+    return StepResult(
+        metrics={
+            "pages": output.page_count,
+            "blocks": len(output.content_list),
+            "backend": parsed.backend,
+            "tier": output.tier,
+            "ocr_pages": len(output.ocr_pages),
+            "mineru_seconds": parsed.seconds,
+            "peak_rss_mb": parsed.peak_rss_mb,
+        },
+        page_count=output.page_count,
+    )
+
+
+def build_manifest(
+    event: StorageEvent, info: PdfInfo, parsed: ParseRun, written: list[str], *, seconds: float
+) -> dict[str, Any]:
+    """What was parsed, how, and what it produced; written last, as the signal that the output is whole."""
+    output = parsed.output
+    ocr = set(output.ocr_pages)
+    chars = info.text_chars or tuple(0 for _ in range(info.page_count))
+    return {
+        "backend": parsed.backend,
         "tier": output.tier,
         "mineru_version": output.mineru_version,
         "page_count": output.page_count,
+        # Per page: how many characters its text layer has, and whether its text came from OCR instead.
+        "pages": [
+            {"page_idx": index, "text_layer_chars": count, "ocr": index in ocr}
+            for index, count in enumerate(chars)
+        ],
         "text_layer_pages": info.text_pages,
         "pages_without_text": info.pages_without_text,
+        "ocr_pages": sorted(ocr),
         "seconds": seconds,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "mineru_seconds": parsed.seconds,
+        "peak_rss_mb": parsed.peak_rss_mb,
         "source": {
             "bucket": event.bucket,
             "name": event.name,
@@ -67,16 +94,6 @@ def run(ctx: AppContext, ref: keys.FileRef, event: StorageEvent) -> StepResult:
         },
         "objects": written,
     }
-    _put_json(ctx, settings.buckets.mineru, keys.mineru_key(ref, keys.MANIFEST), manifest)
-    return StepResult(
-        metrics={
-            "pages": output.page_count,
-            "blocks": len(output.content_list),
-            "mineru_seconds": seconds,
-            "tier": output.tier,
-        },
-        page_count=output.page_count,
-    )
 
 
 def write_outputs(ctx: AppContext, ref: keys.FileRef, output: MineruOutput) -> list[str]:
@@ -106,3 +123,16 @@ def _has_text(block: dict[str, Any]) -> bool:
     if block.get("type") in ("header", "footer", "page_number"):
         return False
     return bool(str(block.get("text") or block.get("table_body") or "").strip())
+
+
+def _no_text_reason(info: PdfInfo, output: MineruOutput) -> str:
+    pages = f"{info.page_count} page(s)"
+    if not info.text_pages and output.ocr_pages:
+        return (
+            f"No text was found in this PDF: none of its {pages} has a text layer and OCR found no text on "
+            "them, so the pages look blank (or the scan is unreadable). Upload a PDF with readable content."
+        )
+    return (
+        f"No text was found on any of the {pages}. Check that the file is not blank; if it is a scan, "
+        "upload a clearer scan."
+    )
