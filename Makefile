@@ -43,5 +43,12 @@ $(HELM):
 pytest: install tools
 	$(BIN)/python -m pytest
 
+# Benchmarks read the real documents in ../shared; results and the commands that made them: bench/RESULTS.md.
+bench: install
+	$(BIN)/python bench/parse_bench.py --repeat 2
+	$(BIN)/python bench/parse_isolation_bench.py
+	$(BIN)/python bench/structure_speed.py
+	$(BIN)/python bench/extract_514.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
