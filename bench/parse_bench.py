@@ -71,6 +71,7 @@ def main() -> None:
     from bench.parse_fidelity import similarity
     from core import events, keys, queries
     from core.context import build_context
+    from core.ontology import default_ontology
     from core.settings import Settings
     from functions.parse import step
 
@@ -81,9 +82,7 @@ def main() -> None:
         ctx = build_context(settings)
         with ctx.db.connect() as conn:
             queries.ensure_user(conn, "bench")
-            project = str(
-                queries.create_project(conn, "bench", "bench", "", {"ontology_structure": {}}, "b")["id"]
-            )
+            project = str(queries.create_project(conn, "bench", "bench", "", default_ontology())["id"])
 
         def run_step(pdf: Path) -> tuple[float, dict[str, object], str]:
             file_id = str(uuid.uuid4())

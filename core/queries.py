@@ -6,13 +6,11 @@ WHERE clause, so another user's resource is simply not found.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
+from core import ontology_queries
 from core.db import Connection
+from core.ontology import Ontology
 
 Row = dict[str, Any]
 
@@ -29,41 +27,18 @@ def ensure_user(conn: Connection, user_id: str) -> None:
 # --- projects -------------------------------------------------------------------------------------
 
 
-def create_project(
-    conn: Connection, owner_id: str, name: str, description: str, ontology: dict[str, Any], ontology_name: str
-) -> Row:
+def create_project(conn: Connection, owner_id: str, name: str, description: str, ontology: Ontology) -> Row:
+    """A new project whose ontology version 1 is ``ontology``."""
     with conn.transaction():
         project = conn.execute(
             "INSERT INTO projects (owner_id, name, description) VALUES (%s, %s, %s) RETURNING *",
             (owner_id, name, description),
         ).fetchone()
         assert project is not None
-        add_ontology_version(conn, project["id"], ontology, ontology_name, version=1)
+        ontology_queries.create_version(
+            conn, str(project["id"]), ontology.raw, ontology.name, ontology.format
+        )
     return project
-
-
-def add_ontology_version(
-    conn: Connection, project_id: Any, content: dict[str, Any], name: str, version: int | None = None
-) -> int:
-    """Store ``content`` as a new immutable version and make it the project's current one."""
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    with conn.transaction():
-        if version is None:
-            row = conn.execute(
-                "SELECT COALESCE(max(version), 0) + 1 AS next FROM ontologies WHERE project_id = %s",
-                (project_id,),
-            ).fetchone()
-            assert row is not None
-            version = int(row["next"])
-        conn.execute(
-            "INSERT INTO ontologies (project_id, version, name, content, sha256) VALUES (%s, %s, %s, %s, %s)",
-            (project_id, version, name, Jsonb(content), digest),
-        )
-        conn.execute(
-            "UPDATE projects SET ontology_version = %s, updated_at = now() WHERE id = %s",
-            (version, project_id),
-        )
-    return version
 
 
 def list_projects(conn: Connection, owner_id: str, limit: int, offset: int) -> tuple[int, list[Row]]:

@@ -15,7 +15,7 @@ from core.context import AppContext
 from core.db import Database
 from core.errors import NotFound
 from core.publish import announce
-from core.routing import STEP_ORDER
+from core.routing import STEP_ORDER, step_input
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +51,8 @@ def resume_unfinished(ctx: AppContext, *, idle_seconds: float = 30) -> list[str]
         if step is None or row["steps"].get(step) == "failed":
             continue
         ref = keys.FileRef(str(row["project_id"]), str(row["id"]))
-        source = {
-            "parse": (buckets.pdf, row["object_key"]),
-            "structure": (buckets.mineru, keys.mineru_key(ref, keys.MANIFEST)),
-            "extract": (buckets.documents, keys.document_key(ref)),
-        }[step]
         try:
-            info = ctx.store.stat(*source)
+            info = ctx.store.stat(*step_input(step, ref, buckets))
         except NotFound:
             continue  # e.g. a presigned upload that has not arrived yet
         log.info("resuming %s of file %s", step, ref.file_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.keys import MANIFEST, FileRef, document_key, mineru_key, pdf_key
 from core.settings import Buckets
 
 
@@ -29,6 +30,15 @@ ROUTES: tuple[Route, ...] = (
 )
 
 STEP_ORDER: tuple[str, ...] = tuple(route.function for route in ROUTES)
+
+
+def step_input(step: str, ref: FileRef, buckets: Buckets) -> tuple[str, str]:
+    """(bucket, key) of the object whose arrival triggers ``step`` for the file ``ref``."""
+    return {
+        "parse": (buckets.pdf, pdf_key(ref.project_id, ref.file_id)),
+        "structure": (buckets.mineru, mineru_key(ref, MANIFEST)),
+        "extract": (buckets.documents, document_key(ref)),
+    }[step]
 
 
 def route_for(bucket: str, name: str, buckets: Buckets) -> Route | None:

@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from core import extraction_queries, keys, queries
 from core.errors import NotFound
 from core.publish import announce
-from core.routing import STEP_ORDER
+from core.routing import STEP_ORDER, step_input
 from core.steps import steps_of
 from gateway.auth import current_user
 from gateway.context import ctx
@@ -245,13 +245,8 @@ class FileReprocess(MethodView):
             raise ApiError(409, "The file is being processed; wait until it completes or fails.")
         ref = keys.FileRef(str(row["project_id"]), str(row["id"]))
         buckets = context.settings.buckets
-        source = {
-            "parse": (buckets.pdf, row["object_key"]),
-            "structure": (buckets.mineru, keys.mineru_key(ref, keys.MANIFEST)),
-            "extract": (buckets.documents, keys.document_key(ref)),
-        }[from_step]
         try:
-            info = context.store.stat(*source)
+            info = context.store.stat(*step_input(from_step, ref, buckets))
         except NotFound:
             earlier = STEP_ORDER[max(STEP_ORDER.index(from_step) - 1, 0)]
             raise ApiError(

@@ -107,9 +107,7 @@ class Projects(MethodView):
         """Create a project; without an ontology it uses pdfonto's default accident-report ontology."""
         data, ontology = _read_create_request()
         with ctx().db.connect() as conn:
-            row = queries.create_project(
-                conn, current_user(), data["name"], data["description"], ontology.raw, ontology.name
-            )
+            row = queries.create_project(conn, current_user(), data["name"], data["description"], ontology)
             counts = queries.file_counts(conn, row["id"])
         return {"status": 201, "message": "Project created.", "data": project_out(row, counts)}, 201
 

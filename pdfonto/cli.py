@@ -17,7 +17,7 @@ from core import keys, queries
 from core.context import AppContext
 from core.db import Database, migrate, stop_embedded
 from core.errors import PdfontoError
-from core.ontology import default_ontology, load_ontology
+from core.ontology import Ontology, default_ontology, load_ontology
 from core.settings import Settings
 from core.steps import Outcome, StepInput
 
@@ -99,7 +99,7 @@ def _process(settings: Settings, args: argparse.Namespace) -> int:
     settings = replace(settings, data_dir=data_dir, s3=None, events_mode="inprocess")
     ctx = start(settings)
     try:
-        return _run_once(ctx, pdf, ontology.raw, ontology.name, args.out)
+        return _run_once(ctx, pdf, ontology, args.out)
     finally:
         ctx.close()
         if scratch is not None:
@@ -107,7 +107,7 @@ def _process(settings: Settings, args: argparse.Namespace) -> int:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run_once(ctx: AppContext, pdf: Path, ontology: dict[str, object], name: str, out: Path) -> int:
+def _run_once(ctx: AppContext, pdf: Path, ontology: Ontology, out: Path) -> int:
     started = {"t": time.monotonic()}
 
     def progress(item: StepInput, outcome: Outcome, reason: str | None) -> None:
@@ -120,7 +120,7 @@ def _run_once(ctx: AppContext, pdf: Path, ontology: dict[str, object], name: str
     file_id = str(uuid.uuid4())
     with ctx.db.connect() as conn:
         queries.ensure_user(conn, CLI_USER)
-        project = queries.create_project(conn, CLI_USER, f"process {pdf.name}", "", ontology, name)
+        project = queries.create_project(conn, CLI_USER, f"process {pdf.name}", "", ontology)
         key = keys.pdf_key(str(project["id"]), file_id)
         queries.create_file(
             conn,

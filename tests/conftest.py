@@ -17,11 +17,38 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from core.db import migrate
+from core import keys, queries
+from core.db import Connection, migrate
+from core.ontology import default_ontology
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+
+def insert_file(
+    conn: Connection,
+    *,
+    owner: str = "u",
+    original_name: str = "a.pdf",
+    size_bytes: int = 1,
+    file_id: str | None = None,
+) -> keys.FileRef:
+    """A user, a project with the default ontology and a pending file row (its PDF is not stored)."""
+    file_id = file_id or str(uuid.uuid4())
+    queries.ensure_user(conn, owner)
+    project = queries.create_project(conn, owner, "tests", "", default_ontology())
+    queries.create_file(
+        conn,
+        file_id=file_id,
+        project_id=project["id"],
+        owner_id=owner,
+        original_name=original_name,
+        object_key=keys.pdf_key(str(project["id"]), file_id),
+        size_bytes=size_bytes,
+        sha256=None,
+    )
+    return keys.FileRef(str(project["id"]), file_id)
 
 
 def shared_path(*parts: str) -> Path:

@@ -37,7 +37,7 @@ from core.ontology import Category, Field, Ontology
 from functions.extract.evidence import Evidence, Locator
 from functions.extract.parties import ROLE_LABELS, Mention, Parties, find_parties
 from functions.extract.result import FieldResult, build_result
-from functions.extract.validate import EMPTY, FILLED
+from functions.extract.validate import EMPTY, FILLED, chinese_integer
 from functions.structure.document import FURNITURE_TYPES
 
 EXTRACTOR_NAME = "offline"
@@ -433,26 +433,8 @@ def _count(terms: tuple[str, ...], text: str) -> int | None:
         for pattern in (rf"({_NUMBER})\s*[人名]?\s*{escaped}", rf"{escaped}\s*({_NUMBER})\s*[人名]"):
             match = re.search(pattern, text)
             if match:
-                return _to_int(match.group(1))
+                return chinese_integer(match.group(1))
     return None
-
-
-def _to_int(literal: str) -> int:
-    if literal.isdigit():
-        return int(literal)
-    digits = {char: index for index, char in enumerate("零一二三四五六七八九")}
-    digits.update({"〇": 0, "两": 2})
-    total, current = 0, 0
-    for char in literal:
-        if char in digits:
-            current = digits[char]
-        elif char == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif char == "百":
-            total += (current or 1) * 100
-            current = 0
-    return total + current
 
 
 def _region(name: str, text: str) -> str | None:

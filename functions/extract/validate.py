@@ -214,11 +214,14 @@ def _integer(value: Any) -> int | None:
     if re.fullmatch(r"-?\d+", text):
         return int(text)
     if text and all(char in _CN_DIGITS or char in "十百" for char in text):
-        return _chinese_integer(text)
+        return chinese_integer(text)
     return None
 
 
-def _chinese_integer(text: str) -> int:
+def chinese_integer(text: str) -> int:
+    """The value of a numeral written in Arabic digits or in Chinese characters up to the hundreds."""
+    if text.isdigit():
+        return int(text)
     total, current = 0, 0
     for char in text:
         if char in _CN_DIGITS:

@@ -147,7 +147,7 @@ def upload_document(ctx: AppContext, document: dict[str, Any]) -> tuple[keys.Fil
     with ctx.db.connect() as conn:
         queries.ensure_user(conn, USER)
         ontology = default_ontology()
-        project = queries.create_project(conn, USER, "514", "", ontology.raw, ontology.name)
+        project = queries.create_project(conn, USER, "514", "", ontology)
         file_id = "7a0c5e1e-1111-4c3b-9a51-5b7c0e6c0514"
         queries.create_file(
             conn,

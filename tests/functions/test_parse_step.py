@@ -4,7 +4,6 @@ LocalStore, MinerU in the isolated worker. Outputs, manifest, redelivery and fai
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -14,11 +13,11 @@ import functions_framework
 import pytest
 from flask.testing import FlaskClient
 
-from core import events, keys, queries
+from core import events, keys
 from core.context import AppContext, build_context, set_context
 from core.settings import Settings
 from core.storage import ObjectInfo
-from tests.conftest import ROOT, shared_path
+from tests.conftest import ROOT, insert_file, shared_path
 from tests.functions.parse_samples import scan_image, write_pages
 from tests.pdfgen import REPORT_PAGES, write_pdf
 
@@ -47,23 +46,12 @@ def ctx(settings: Settings) -> Iterator[AppContext]:
 
 
 def upload(ctx: AppContext, pdf: Path) -> tuple[keys.FileRef, ObjectInfo]:
-    file_id = str(uuid.uuid4())
     with ctx.db.connect() as conn:
-        queries.ensure_user(conn, "tester")
-        project = queries.create_project(conn, "tester", "parse", "", {"ontology_structure": {}}, "t")
-        key = keys.pdf_key(str(project["id"]), file_id)
-        queries.create_file(
-            conn,
-            file_id=file_id,
-            project_id=project["id"],
-            owner_id="tester",
-            original_name=pdf.name,
-            object_key=key,
-            size_bytes=pdf.stat().st_size,
-            sha256=None,
-        )
-    info = ctx.store.put_file(ctx.settings.buckets.pdf, key, pdf, "application/pdf")
-    return keys.FileRef(str(project["id"]), file_id), info
+        ref = insert_file(conn, owner="tester", original_name=pdf.name, size_bytes=pdf.stat().st_size)
+    info = ctx.store.put_file(
+        ctx.settings.buckets.pdf, keys.pdf_key(ref.project_id, ref.file_id), pdf, "application/pdf"
+    )
+    return ref, info
 
 
 def deliver(client: FlaskClient, info: ObjectInfo, *, binary: bool) -> None:

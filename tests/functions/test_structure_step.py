@@ -4,7 +4,6 @@ the real ``main.handle`` entry point, GCS-shaped CloudEvents in structured mode.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -15,9 +14,10 @@ import pytest
 from flask.testing import FlaskClient
 from functions_framework import create_app
 
-from core import events, keys, queries
+from core import events, keys
 from core.context import AppContext, build_context, set_context
 from core.settings import Settings
+from tests.conftest import insert_file
 from tests.functions.test_structure import SCHEMA, glued_input
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,21 +42,8 @@ def client(ctx: AppContext) -> FlaskClient:
 
 
 def new_file(ctx: AppContext) -> keys.FileRef:
-    file_id = str(uuid.uuid4())
     with ctx.db.connect() as conn:
-        queries.ensure_user(conn, "alice")
-        project = queries.create_project(conn, "alice", "reports", "", {"ontology_structure": {}}, "t")
-        queries.create_file(
-            conn,
-            file_id=file_id,
-            project_id=project["id"],
-            owner_id="alice",
-            original_name="report.pdf",
-            object_key=keys.pdf_key(str(project["id"]), file_id),
-            size_bytes=1,
-            sha256=None,
-        )
-    return keys.FileRef(str(project["id"]), file_id)
+        return insert_file(conn, owner="alice", original_name="report.pdf")
 
 
 def put_mineru_output(ctx: AppContext, ref: keys.FileRef, tmp_path: Path, content_list: Any = None) -> Any:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from core import keys, queries
+from core import keys
 from core.context import AppContext, EmittingStore, build_context
 from core.events import StorageEvent
 from core.recovery import release_orphaned_leases, resume_unfinished
 from core.settings import Settings
 from core.steps import StepInput, StepResult
+from tests.conftest import insert_file
 
 
 @pytest.fixture
@@ -23,21 +23,9 @@ def ctx(settings: Settings) -> Iterator[AppContext]:
 
 
 def _stalled_file(ctx: AppContext) -> keys.FileRef:
-    fid = str(uuid.uuid4())
     with ctx.db.connect() as conn:
-        queries.ensure_user(conn, "u")
-        project = queries.create_project(conn, "u", "p", "", {"ontology_structure": {}}, "t")
-        ref = keys.FileRef(str(project["id"]), fid)
-        queries.create_file(
-            conn,
-            file_id=fid,
-            project_id=project["id"],
-            owner_id="u",
-            original_name="a.pdf",
-            object_key=keys.pdf_key(ref.project_id, fid),
-            size_bytes=5,
-            sha256=None,
-        )
+        ref = insert_file(conn, size_bytes=5)
+        fid = ref.file_id
     assert isinstance(ctx.store, EmittingStore)
     # Written behind the bus's back: the event is "lost", as after a crash.
     ctx.store.inner.put(ctx.settings.buckets.pdf, keys.pdf_key(ref.project_id, fid), b"%PDF-")

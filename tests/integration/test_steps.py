@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from core import queries
 from core.bus import EventBus
 from core.db import Database
 from core.errors import InvalidInput, StepBusy
 from core.events import FINALIZED, StorageEvent
 from core.settings import Buckets
 from core.steps import Outcome, StepInput, StepResult, StepRuntime, steps_of
+from tests.conftest import insert_file
 
 
 @pytest.fixture
@@ -26,21 +25,8 @@ def db(database_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def file_id(db: Database) -> str:
-    fid = str(uuid.uuid4())
     with db.connect() as conn:
-        queries.ensure_user(conn, "u")
-        project = queries.create_project(conn, "u", "p", "", {"ontology_structure": {}}, "t")
-        queries.create_file(
-            conn,
-            file_id=fid,
-            project_id=project["id"],
-            owner_id="u",
-            original_name="a.pdf",
-            object_key=f"{project['id']}/{fid}.pdf",
-            size_bytes=1,
-            sha256=None,
-        )
-    return fid
+        return insert_file(conn).file_id
 
 
 def _file(db: Database, fid: str) -> dict[str, object]:
