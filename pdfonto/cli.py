@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(settings, args)
         if args.command == "process":
+            if "LOG_LEVEL" not in os.environ:
+                # The stage lines are the progress report; start-up chatter would only bury them.
+                logging.getLogger().setLevel(logging.WARNING)
             return _process(settings, args)
         return _migrate(settings)
     except PdfontoError as exc:
