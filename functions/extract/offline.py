@@ -213,9 +213,19 @@ class _Context:
         self.category_terms = category_terms
         self.category = category
         self.parties = parties
+        self.party_markers = _party_markers(category, parties)
 
     def mentions_category(self, sentence: Sentence) -> bool:
         return any(term in sentence.text for term in self.category_terms)
+
+    def about_party(self, sentence: Sentence) -> bool:
+        """Whether the sentence, or the paragraph it sits in, names this category's party.
+
+        "资质" or "安全管理" describe whichever party the text is about, so only such sentences can
+        answer a party's fields; a company's own paragraph counts for all its sentences.
+        """
+        paragraph = str(sentence.block.get("text", ""))
+        return any(marker in sentence.text or marker in paragraph for marker in self.party_markers)
 
     def in_route(self, sentence: Sentence) -> bool:
         return bool(self.routed & sentence.sections)
@@ -226,6 +236,8 @@ class _Context:
         for sentence in self.sentences:
             hits = sum(1 for term in terms if term in sentence.text)
             if not hits:
+                continue
+            if self.party_markers and not self.about_party(sentence):
                 continue
             context_hits = sum(1 for term in self.category_terms if term in sentence.text)
             score = 3.0 * hits + 0.5 * context_hits + (2.0 if self.in_route(sentence) else 0.0)
@@ -514,6 +526,21 @@ def _party_value(item: Field, context: _Context) -> Found | None:
             return Found("", None, f"no statement of the form '{label}<name>' in the report")
         return _from_mentions(mentions, context)
     return None
+
+
+# Role stems specific enough to mark a sentence as being about that party ("施工", "建设" are not).
+_ROLE_STEMS = {"supervisor": "监理", "surveyor": "勘察", "designer": "设计", "lessor": "租赁"}
+
+
+def _party_markers(category: Category, parties: Parties) -> tuple[str, ...]:
+    """Words showing a sentence is about the party a category describes; empty for other categories."""
+    role = _role_of(_PARENTHETICAL.sub("", _NUMBER_PREFIX.sub("", category.name)))
+    if role is None:
+        return ()
+    labels = [label for label, value in ROLE_LABELS.items() if value == role]
+    names = [mention.value for mention in parties.roles.get(role, [])]
+    stem = [_ROLE_STEMS[role]] if role in _ROLE_STEMS else []
+    return _unique([*labels, *names, *stem])
 
 
 def _role_of(name: str) -> str | None:

@@ -245,3 +245,20 @@ def test_report_514_with_default_ontology() -> None:
     assert result["事故类型"]["事故类别"]["value"] == "高处坠落"
     assert result["事故等级"]["事故等级"]["value"] == "一般事故"
     assert result["_metadata"]["filled_count"] >= 80
+
+
+def test_a_partys_fields_are_answered_only_by_text_about_that_party() -> None:
+    document = build_document(
+        [
+            block("一、基本情况", level=1),
+            block("施工单位乙建工集团有限公司，具有建筑工程施工总承包二级资质。"),
+            block("监理单位丙监理咨询有限公司。"),
+        ]
+    )
+    result = extract_offline(document, default_ontology())
+    contractor, supervisor = result["施工总承包单位"], result["监理单位"]
+    assert contractor["企业资质"]["value"] and "二级资质" in contractor["企业资质"]["value"]
+    assert supervisor["监理单位名称"]["value"] == "丙监理咨询有限公司"
+    # The only sentence about a qualification is the contractor's: it must not become the supervisor's.
+    assert supervisor["监理资质"]["value"] == ""
+    assert supervisor["监理资质"]["note"]
