@@ -38,6 +38,9 @@ class S3Settings:
     region: str | None = None
     # Presigned URLs must name a host the *client* can reach, which is often not the in-cluster one.
     public_endpoint: str | None = None
+    # Seconds to connect, and to wait for each read; the SDK's own 5 minutes would let a stalled
+    # S3 server hold a step for half an hour across its retries.
+    timeout: float = 60.0
 
 
 MINERU_BACKENDS = ("local", "api", "api-legacy")
@@ -115,6 +118,7 @@ class Settings:
                 secure=_bool(env.get("S3_SECURE"), secure),
                 region=env.get("S3_REGION") or None,
                 public_endpoint=env.get("S3_PUBLIC_ENDPOINT") or None,
+                timeout=float(_int(env, "S3_TIMEOUT", 60)),
             )
         settings = cls(
             data_dir=data_dir,

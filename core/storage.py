@@ -156,14 +156,25 @@ class S3Store:
     """S3 / MinIO through the ``minio`` SDK. Every response is closed and its connection released."""
 
     def __init__(self, settings: S3Settings) -> None:
+        import certifi
+        import urllib3
         from minio import Minio
 
+        # The SDK's own pool, except for the timeouts (S3_TIMEOUT): it retries 5xx and dropped connections.
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=settings.timeout, read=settings.timeout),
+            maxsize=10,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+            retries=urllib3.Retry(total=5, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+        )
         self._client = Minio(
             endpoint=settings.endpoint,
             access_key=settings.access_key,
             secret_key=settings.secret_key,
             secure=settings.secure,
             region=settings.region,
+            http_client=http,
         )
         # Presigning is pure computation, but it must sign for the host the client will use.
         self._public = self._client
