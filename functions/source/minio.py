@@ -50,6 +50,8 @@ def read_body(body: bytes, buckets: Buckets) -> list[Notification]:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"webhook body is not JSON: {exc}") from None
+    except RecursionError:  # thousands of nested brackets: no notification looks like that
+        raise InvalidInput("webhook body nests too deeply to be a MinIO notification") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("Records"), list):
         raise InvalidInput("webhook body has no Records list; is this a MinIO bucket notification?")
     known = set(buckets.all())
