@@ -98,6 +98,8 @@ class Settings:
     # "external": MinIO's webhook → functions/source → Broker does it.
     events_mode: str = "inprocess"
     step_lease_seconds: int = 1800
+    # How often unfinished files whose event was lost get their next step announced again (0: never).
+    resume_interval_seconds: int = 60
     max_delivery_attempts: int = 5
     # Token budget of one chunk in document.json (estimated without a tokenizer download).
     structure_chunk_tokens: int = 800
@@ -159,6 +161,7 @@ class Settings:
             event_sink_url=env.get("K_SINK") or env.get("EVENT_SINK_URL") or None,
             events_mode=env.get("EVENTS_MODE", "inprocess"),
             step_lease_seconds=_int(env, "STEP_LEASE_SECONDS", 1800),
+            resume_interval_seconds=_int(env, "RESUME_INTERVAL_SECONDS", 60),
             max_delivery_attempts=_int(env, "MAX_DELIVERY_ATTEMPTS", 5),
             structure_chunk_tokens=_int(env, "STRUCTURE_CHUNK_TOKENS", 800),
         )

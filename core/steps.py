@@ -178,6 +178,16 @@ class StepRuntime:
             listener(item, outcome, reason)
 
 
+def step_settled_or_leased(conn: Connection, file_id: str, step: str) -> bool:
+    """True when the step completed, or is running under a live lease (its worker will record the outcome)."""
+    row = conn.execute(
+        "SELECT status = 'completed' OR (status = 'running' AND lease_until > now()) AS busy"
+        " FROM steps WHERE file_id = %s AND step = %s",
+        (file_id, step),
+    ).fetchone()
+    return bool(row and row["busy"])
+
+
 def steps_of(conn: Connection, file_id: str) -> list[dict[str, Any]]:
     """Per-step status and timings for the file detail, in pipeline order."""
     rows = conn.execute(

@@ -10,6 +10,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from core.context import AppContext, build_context
+from core.recovery import Sweeper
 from core.settings import Settings
 from gateway import auth, deadletter, errors, files, health, ontologies, projects, values
 from gateway.schemas import ErrorEnvelope
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     """Build the gateway. ``context`` shares an existing one (embedded mode and tests)."""
     if context is None:
         context = build_context(settings or Settings.from_env())
+        _start_sweeper(context)
     app = Flask(__name__)
     app.config.update(
         PDFONTO=context,
@@ -74,3 +76,20 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         return send_from_directory(swagger_ui_path, name)
 
     return app
+
+
+def _start_sweeper(context: AppContext) -> None:
+    """In a cluster, the gateway re-announces steps whose events were lost (see core/recovery.py).
+
+    The Broker gives up after its retries; a step whose worker died after that, or whose duplicate was
+    dead-lettered while it ran, would otherwise stay ``processing`` forever.
+    """
+    settings = context.settings
+    if (
+        settings.events_mode == "external"
+        and settings.event_sink_url
+        and settings.resume_interval_seconds > 0
+    ):
+        sweeper = Sweeper(context, settings.resume_interval_seconds)
+        sweeper.start()
+        context.on_close(sweeper.stop)

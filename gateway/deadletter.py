@@ -22,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from core import events, keys
 from core.errors import InvalidInput, TransientError
 from core.routing import route_for
-from core.steps import steps_of
+from core.steps import step_settled_or_leased
 from functions.delivery import dead_letter
 from gateway.context import ctx
 from gateway.errors import ApiError
@@ -48,9 +48,11 @@ def receive() -> ResponseReturnValue:
     if route is None or not event.finalized:
         log.error("dead-lettered event %s for %s/%s matches no step", event.id, event.bucket, event.name)
         return "", 202
-    if _already_completed(event.name, route.function):
-        # The last attempt succeeded after the Broker stopped waiting for it.
-        log.warning("dead-lettered %s of %s arrived after the step completed", route.function, event.name)
+    if _settled_or_running(event.name, route.function):
+        # The step completed after the Broker stopped waiting, or a duplicate gave up while the original
+        # delivery is still working under its lease: that worker records the outcome. Should it die, the
+        # gateway's sweeper announces the step again once the lease has expired.
+        log.warning("dead-lettered %s of %s: completed or still running", route.function, event.name)
         return "", 202
     reason = _delivery_error(cloud_event)
     log.error("dead letter: %s of %s/%s: %s", route.function, event.bucket, event.name, reason)
@@ -58,13 +60,13 @@ def receive() -> ResponseReturnValue:
     return "", 202
 
 
-def _already_completed(name: str, step: str) -> bool:
+def _settled_or_running(name: str, step: str) -> bool:
     try:
         file_id = keys.file_ref_of(name).file_id
     except InvalidInput:
         return False
     with ctx().db.connect() as conn:
-        return any(row["step"] == step and row["status"] == "completed" for row in steps_of(conn, file_id))
+        return step_settled_or_leased(conn, file_id, step)
 
 
 def _delivery_error(cloud_event: CloudEvent) -> str:

@@ -38,9 +38,10 @@ def start(settings: Settings, *, resume: bool = False) -> AppContext:
             # Only this process uses the embedded database, so any running step is an orphan of a crash.
             release_orphaned_leases(ctx.db)
         resume_unfinished(ctx, idle_seconds=0)
-        sweeper = Sweeper(ctx)
-        sweeper.start()
-        ctx.on_close(sweeper.stop)
+        if settings.resume_interval_seconds > 0:
+            sweeper = Sweeper(ctx, settings.resume_interval_seconds)
+            sweeper.start()
+            ctx.on_close(sweeper.stop)
     return ctx
 
 

@@ -140,3 +140,26 @@ def test_events_no_step_owns_are_logged_and_accepted(client: FlaskClient) -> Non
     headers, body = events.to_http(other)
     response = client.post(PATH, data=body, headers=headers)
     assert response.status_code == 400 and "storage" in response.json["message"]
+
+
+def test_a_duplicate_dead_lettered_while_the_step_runs_leaves_it_running(
+    client: FlaskClient, context: AppContext, tmp_path: Path
+) -> None:
+    project, file_id = uploaded_file(client, tmp_path)
+    with context.db.connect() as conn:
+        conn.execute(
+            "INSERT INTO steps (file_id, step, status, lease_until) VALUES (%s, 'parse', 'running',"
+            " now() + interval '10 minutes')",
+            (file_id,),
+        )
+    headers, body = dead_lettered("pdf", keys.pdf_key(project, file_id), knativeerrorcode="500")
+    assert client.post(PATH, data=body, headers=headers).status_code == 202
+    detail = file_detail(client, file_id)
+    assert detail["status"] != "failed" and detail["steps"][0]["status"] == "running"
+    # Once the lease has expired the worker is presumed dead, and the dead letter does fail the step.
+    with context.db.connect() as conn:
+        conn.execute(
+            "UPDATE steps SET lease_until = now() - interval '1 second' WHERE file_id = %s", (file_id,)
+        )
+    assert client.post(PATH, data=body, headers=headers).status_code == 202
+    assert file_detail(client, file_id)["status"] == "failed"
