@@ -49,6 +49,7 @@ bench: install
 	$(BIN)/python bench/parse_isolation_bench.py
 	$(BIN)/python bench/structure_speed.py
 	$(BIN)/python bench/extract_514.py
+	$(BIN)/python bench/load_pipeline.py --uploads 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
