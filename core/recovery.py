@@ -62,11 +62,16 @@ def resume_unfinished(ctx: AppContext, *, idle_seconds: float = 30) -> list[str]
 
 
 class Sweeper:
-    """Runs :func:`resume_unfinished` every ``interval`` seconds on a daemon thread."""
+    """Runs :func:`resume_unfinished` every ``interval`` seconds on a daemon thread.
 
-    def __init__(self, ctx: AppContext, interval: float = 60) -> None:
+    Only files idle for ``idle_seconds`` are resumed: a file merely waiting in a long queue still has its
+    event, and re-announcing it would only add duplicates to that queue.
+    """
+
+    def __init__(self, ctx: AppContext, interval: float = 60, idle_seconds: float = 600) -> None:
         self.ctx = ctx
         self.interval = interval
+        self.idle_seconds = idle_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sweeper", daemon=True)
 
@@ -79,6 +84,6 @@ class Sweeper:
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                resume_unfinished(self.ctx)
+                resume_unfinished(self.ctx, idle_seconds=self.idle_seconds)
             except Exception:  # a sweep that fails is retried at the next interval
                 log.exception("resuming unfinished files failed")

@@ -97,7 +97,11 @@ class StepRuntime:
                 (item.file_id, item.step),
             ).fetchone()
             assert row is not None
-            same_input = row["input_generation"] == item.generation and (row["input_etag"] or "") == item.etag
+            # The same bytes are the same input even when two producers number the version differently
+            # (MinIO's webhook derives a generation from its sequencer, a re-announcement from Last-Modified).
+            same_input = (bool(item.etag) and row["input_etag"] == item.etag) or (
+                row["input_generation"] == item.generation and (row["input_etag"] or "") == item.etag
+            )
             if same_input and row["status"] in ("completed", "failed"):
                 return False
             if row["status"] == "running" and row["leased"]:

@@ -49,6 +49,9 @@ def test_same_input_runs_once(db: Database, file_id: str) -> None:
     assert runtime.run(item, work) is Outcome.SKIPPED
     assert calls == [1]
     assert _file(db, file_id) == {"status": "processing", "error": None, "page_count": 2}
+    # The same bytes announced under another generation (another producer's numbering) are not new work.
+    assert runtime.run(StepInput(file_id, "parse", "1796419825000000", "etag"), work) is Outcome.SKIPPED
+    assert calls == [1]
     # A new version of the input object is new work.
     assert runtime.run(StepInput(file_id, "parse", "101", "etag2"), work) is Outcome.DONE
     assert calls == [1, 1]
