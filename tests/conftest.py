@@ -15,12 +15,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask import Flask
 from psycopg import sql
 
 from core import keys, queries
+from core.context import AppContext, build_context
 from core.db import Connection, migrate
 from core.ontology import default_ontology
 from core.settings import Settings
+from gateway import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -126,3 +129,17 @@ def database_url(pg_server_url: str, template_db: str) -> Iterator[str]:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings.from_env({}, data_dir=tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture
+def context(settings: Settings) -> Iterator[AppContext]:
+    """A context on the test database and a local store. No function is registered on its bus: tests
+    using it look at the API or one step, not at the pipeline."""
+    ctx = build_context(settings)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def app(context: AppContext) -> Flask:
+    return create_app(context=context)

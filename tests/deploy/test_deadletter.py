@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core import events, keys
-from core.context import AppContext, build_context
-from core.settings import Settings
+from core.context import AppContext
 from core.steps import StepInput, StepResult
 from core.storage import ObjectInfo
-from gateway import create_app
 from gateway.deadletter import PATH
 from tests.pdfgen import write_pdf
-
-
-@pytest.fixture
-def context(settings: Settings) -> Iterator[AppContext]:
-    ctx = build_context(settings)
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture
-def app(context: AppContext) -> Flask:
-    return create_app(context=context)
 
 
 @pytest.fixture

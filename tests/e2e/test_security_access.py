@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import ignored_auth, positive_data_acceptance
 
 from tests.e2e.conftest import Client
 from tests.e2e.harness.cluster import Cluster, ServiceProcess
 from tests.e2e.harness.pipeline import ONTOLOGY, running_cluster
+from tests.fuzzing import fuzz_operation, schema_operations
 from tests.pdfgen import write_pdf
 
 pytestmark = pytest.mark.slow
@@ -137,23 +136,7 @@ def test_with_auth_proxy_secret_every_route_needs_it_whatever_x_user_id_says(
 def test_openapi_fuzzed_over_http_no_5xx_and_every_response_documented(
     cluster: Cluster, owned: dict[str, str]
 ) -> None:
-    schema = schemathesis.openapi.from_url(cluster.gateway + "/api/schema/")
-    ops = [result.ok() for result in schema.get_all_operations()]
+    ops = schema_operations(schemathesis.openapi.from_url(cluster.gateway + "/api/schema/"))
     assert len(ops) >= 15
     for operation in ops:
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=12,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-            derandomize=True,
-        )
-        def fuzz(case: schemathesis.Case) -> None:
-            # Any well-formed X-User-ID is a valid identity here (the ingress vouches for it).
-            case.call_and_validate(
-                headers={"X-User-ID": "alice"}, excluded_checks=[ignored_auth, positive_data_acceptance]
-            )
-
-        fuzz()
+        fuzz_operation(operation, "alice", max_examples=12)

@@ -1,28 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-
-from core.context import AppContext, build_context
-from core.settings import Settings
-from gateway import create_app
-
-
-@pytest.fixture
-def context(settings: Settings) -> Iterator[AppContext]:
-    # No function is registered on the bus: these tests look at the API, not at the pipeline.
-    ctx = build_context(settings)
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture
-def app(context: AppContext) -> Flask:
-    return create_app(context=context)
 
 
 class Api:
