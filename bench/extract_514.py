@@ -72,7 +72,7 @@ def main() -> None:
     server_pg = pgserver.get_server(folder, cleanup_mode="delete")
     try:
         with psycopg.connect(server_pg.get_uri(), autocommit=True, row_factory=dict_row) as conn:
-            migrate(conn)  # type: ignore[arg-type]
+            migrate(conn)
         db = Database(server_pg.get_uri())
         with chat_server(answer) as server:
             settings = LlmSettings(api_key=API_KEY, api_base=server.url, max_concurrency=4)
