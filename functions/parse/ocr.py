@@ -24,7 +24,7 @@ import pypdfium2 as pdfium
 log = logging.getLogger(__name__)
 
 # Recognition time grows with the rendered size and text at this size reads as well as at 2000 px (the
-# detector's own cap); see bench/parse_bench.py.
+# detector's own cap); see bench/parse.py.
 _MAX_SIDE_PX = 1600
 _MAX_DPI = 200
 _MODEL_FILES = {

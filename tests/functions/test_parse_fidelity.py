@@ -1,6 +1,6 @@
 """Text fidelity regression: the flash parse of docling's test PDFs against docling's reference markdown.
 
-The floors are the values measured by bench/parse_bench.py (bench/RESULTS.md), rounded down to two
+The floors are the values measured by bench/parse.py (bench/RESULTS.md), rounded down to two
 decimals; a change that makes the parse read these documents worse fails here.
 """
 
