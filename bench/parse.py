@@ -203,13 +203,13 @@ def describe(
     first_doc, last_doc = next(iter(measured.values())), list(measured.values())[-1]
     lines = [
         " ".join(
-            f"""MinerU `flash` tier, `MINERU_BACKEND=local`, {len(measured)} born-digital PDFs from
-            `../shared` ({pages} pages), rounds: {options.repeat}; per document, mineru.parse (warm, in the benchmark
-            process), the step and pypdfium2 run back to back. Peak RSS is the step's worker process tree
-            (MinerU and its render workers), sampled every 0.1 s; one warm worker parses every document.
-            Fidelity: 1 − normalised edit distance between the step's `document.md` and docling's reference
-            markdown, markup and whitespace folded away (`bench/parse_fidelity.py`). Per-document cells are
-            medians; the totals show median (min–max).""".split()
+            f"""MinerU `flash` tier, `MINERU_BACKEND=local`, {len(measured)} born-digital PDFs
+            from `../shared` ({pages} pages), rounds: {options.repeat}; per document, mineru.parse (warm,
+            in the benchmark process), the step and pypdfium2 run back to back. Peak RSS is the step's
+            worker process tree (MinerU and its render workers), sampled every 0.1 s; one warm worker
+            parses every document. Fidelity: 1 − normalised edit distance between the step's
+            `document.md` and docling's reference markdown, markup and whitespace folded away
+            (`bench/parse_fidelity.py`). Per-document cells are medians; the totals show median (min–max).""".split()
         ),
         "",
         "| document | pages | mineru.parse s | step s | step / mineru.parse | pdfium text s | peak RSS MB "
