@@ -209,7 +209,8 @@ def describe(
             worker process tree (MinerU and its render workers), sampled every 0.1 s; one warm worker
             parses every document. Fidelity: 1 − normalised edit distance between the step's
             `document.md` and docling's reference markdown, markup and whitespace folded away
-            (`bench/parse_fidelity.py`). Per-document cells are medians; the totals show median (min–max).""".split()
+            (`bench/parse_fidelity.py`). Per-document cells are medians; the totals show median
+            (min–max).""".split()
         ),
         "",
         "| document | pages | mineru.parse s | step s | step / mineru.parse | pdfium text s | peak RSS MB "
