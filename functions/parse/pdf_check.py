@@ -15,6 +15,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from core.errors import InvalidInput
+from functions.pdfium_lock import PDFIUM_LOCK
 
 # The PDF specification lets the "%PDF-" header sit anywhere in the first 1024 bytes (some producers write
 # junk before it) and every mainstream reader, pdfium included, accepts that; rejecting it would refuse
@@ -69,6 +70,12 @@ def inspect_pdf(path: Path, *, max_pages: int) -> PdfInfo:
     if _HEADER not in head:
         raise InvalidInput(_not_a_pdf_message(head))
 
+    # Under the process-wide lock: in embedded mode the structure step reads other PDFs on other threads.
+    with PDFIUM_LOCK:
+        return _describe(path, max_pages)
+
+
+def _describe(path: Path, max_pages: int) -> PdfInfo:
     try:
         document = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:

@@ -9,16 +9,15 @@ Only the pages that hold candidate blocks are opened, and only those blocks' lin
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from types import TracebackType
 
 import pypdfium2 as pdfium
 
+from functions.pdfium_lock import PDFIUM_LOCK
+
 log = logging.getLogger(__name__)
 
-# pdfium is not thread-safe; functions-framework may run handlers on several threads.
-_PDFIUM_LOCK = threading.Lock()
 _TOLERANCE = 6.0  # bbox units (0..1000 of the page): rounding between MinerU's and pdfium's boxes
 
 
@@ -37,7 +36,7 @@ class PdfLines:
     """Lazily reads lines of a PDF's pages; use as a context manager (closes the document)."""
 
     def __init__(self, data: bytes) -> None:
-        with _PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             self._pdf = pdfium.PdfDocument(data)
             self.page_count = len(self._pdf)
         self._rects: dict[int, tuple[list[_Rect], pdfium.PdfTextPage | None]] = {}
@@ -62,7 +61,7 @@ class PdfLines:
         self.close()
 
     def close(self) -> None:
-        with _PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             for _, textpage in self._rects.values():
                 if textpage is not None:
                     textpage.close()
@@ -73,7 +72,7 @@ class PdfLines:
         """The first ``limit`` lines whose text lies inside ``bbox`` (0..1000) on page ``page_idx``."""
         if len(bbox) != 4 or not 0 <= page_idx < self.page_count:
             return []
-        with _PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             rects, textpage = self._page_rects(page_idx)
             if textpage is None:
                 return []

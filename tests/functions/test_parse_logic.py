@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from reportlab.pdfgen import canvas
 from core.errors import ConfigurationError, InvalidInput
 from functions.parse.mineru_local import MineruOutput, parse_pdf
 from functions.parse.pdf_check import inspect_pdf
+from functions.pdfium_lock import PDFIUM_LOCK
+from functions.structure import pdf_lines
 
 SHARED_PDFS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pdfs"
 
@@ -131,6 +134,24 @@ def test_inspect_pdf_rejects_nonsense_max_pages(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="max_pages"):
         inspect_pdf(pdf, max_pages=0)
+
+
+def test_inspect_pdf_holds_the_lock_the_structure_step_reads_pdfs_under(tmp_path: Path) -> None:
+    # Embedded mode runs parse and structure on threads of one process; two pdfium calls at once crash it.
+    pdf = write_pdf(tmp_path / "ok.pdf", PARAGRAPHS)
+    done = threading.Event()
+
+    def check() -> None:
+        inspect_pdf(pdf, max_pages=10)
+        done.set()
+
+    with PDFIUM_LOCK:
+        thread = threading.Thread(target=check)
+        thread.start()
+        assert not done.wait(0.3)
+    thread.join(10)
+    assert done.is_set()
+    assert pdf_lines.PDFIUM_LOCK is PDFIUM_LOCK
 
 
 # What each file of the shared bad-input corpus must produce: a message fragment, or None when the file is a
