@@ -15,10 +15,7 @@ import copy
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from typing import TYPE_CHECKING, Any
 
 from core.errors import InvalidInput
 from core.ontology import (
@@ -29,6 +26,9 @@ from core.ontology import (
     Ontology,
     Relation,
 )
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 PROJECT_FORMAT = "pdfonto.ontology/1"
 SCHEMA_RESOURCE = "ontology.schema.json"
@@ -51,11 +51,17 @@ def json_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
+    # jsonschema is imported on first validation, not at import: the gateway's workers and the functions
+    # load this module at start, and most of their requests never validate an ontology.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(json_schema())
 
 
 def validate_project(document: Any) -> None:
     """Raise :class:`InvalidInput` naming the JSON path of the first problem in a project-format document."""
+    from jsonschema.exceptions import best_match
+
     error = best_match(_validator().iter_errors(document))
     if error is not None:
         raise InvalidInput(f"{error.json_path}: {error.message}")

@@ -20,7 +20,6 @@ from core import ontology_queries, queries
 from core.errors import InvalidInput
 from core.ontology import Ontology, load_ontology
 from core.ontology_project import json_schema, to_original, to_project
-from core.ontology_rdf import from_turtle, to_turtle
 from gateway.auth import current_user
 from gateway.context import ctx
 from gateway.errors import ApiError
@@ -145,6 +144,9 @@ class OntologyTurtle(MethodView):
         with ctx().db.connect() as conn:
             _project_or_404(conn, project_id)
             row = _version_or_404(conn, project_id, version)
+        # rdflib is imported on first use: few requests need Turtle, every gateway worker boot would pay it.
+        from core.ontology_rdf import to_turtle
+
         turtle = to_turtle(load_ontology(row["content"]))
         return Response(
             turtle,
@@ -180,6 +182,8 @@ def _json(data: bytes) -> Any:
 
 
 def _turtle(data: bytes) -> dict[str, Any]:
+    from core.ontology_rdf import from_turtle
+
     try:
         return from_turtle(data)
     except InvalidInput as exc:

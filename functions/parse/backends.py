@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.settings import MineruSettings
-from functions.parse import mineru_api, mineru_legacy
 from functions.parse.isolation import IsolatedWorker, Limits
 from functions.parse.mineru_local import MineruOutput, parse_pdf
 from functions.parse.pdf_check import PdfInfo
@@ -67,6 +66,9 @@ def parse_document(
         return ParseRun(output, "local", usage.seconds, usage.peak_rss_mb)
 
     assert settings.api_url is not None  # Settings.validate guarantees it for remote backends
+    # Only the remote backends use httpx: imported here, it stays off the local backend's start path.
+    from functions.parse import mineru_api, mineru_legacy
+
     started = time.monotonic()
     if settings.backend == "api":
         output = mineru_api.parse_remote(
