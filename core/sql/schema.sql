@@ -159,7 +159,7 @@ CREATE INDEX extracted_values_field_idx ON public.extracted_values USING btree (
 
 CREATE INDEX extracted_values_name_idx ON public.extracted_values USING btree (project_id, category, field);
 
-CREATE INDEX files_project_idx ON public.files USING btree (project_id, created_at DESC);
+CREATE INDEX files_project_idx ON public.files USING btree (project_id, created_at DESC, id DESC);
 
 CREATE INDEX files_status_idx ON public.files USING btree (project_id, status);
 

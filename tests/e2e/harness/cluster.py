@@ -40,10 +40,16 @@ TERMINAL = ("completed", "failed")
 
 
 class ServiceProcess:
-    """One service on a fixed port: started with its container's command, stoppable, killable, restartable."""
+    """One service on a fixed port: started with its container's command, stoppable, killable, restartable.
 
-    def __init__(self, name: str, env: Mapping[str, str], log_dir: Path) -> None:
+    ``command`` replaces that command, e.g. to serve a benchmark's baseline app the way the gateway is served.
+    """
+
+    def __init__(
+        self, name: str, env: Mapping[str, str], log_dir: Path, command: list[str] | None = None
+    ) -> None:
         self.name = name
+        self.command = list(command or COMMANDS[name])
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(env)
@@ -53,7 +59,7 @@ class ServiceProcess:
 
     def start(self, **changes: str) -> None:
         self.env.update(changes)
-        argv = list(COMMANDS[self.name])
+        argv = list(self.command)
         executable = shutil.which(argv[0], path=str(Path(sys.executable).parent)) or shutil.which(argv[0])
         assert executable, f"{argv[0]} is not installed"
         # Its own runtime dir: gunicorn puts its control socket there, which two gateways must not share.
