@@ -467,14 +467,13 @@ def measure(options: Options, section: Section) -> None:
     services = QUICK_SERVICES if options.quick else SERVICES
     rounds = options.repeat
     paths: dict[str, list[StartPath]] = {name: [] for name in services}
-    for _ in range(rounds):
-        for name in services:
-            paths[name].append(start_path(name))
     starts: dict[str, list[Start]] = {name: [] for name in services}
     with environment() as env:
         inputs = prepare(env, services, rounds)
         for index in range(rounds):
             for name in services:
+                # Side by side, so a service's import time and its cold start see the same machine.
+                paths[name].append(start_path(name))
                 cold, warm = inputs[name][2 * index : 2 * index + 2]
                 starts[name].append(cold_start(env, name, cold, warm))
     section.body = _body(services, rounds, starts, paths)
