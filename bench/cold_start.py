@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import socket
 import subprocess
 import sys
@@ -236,6 +237,7 @@ def environment() -> Iterator[Environment]:
         stub.stop()
         s3.stop()
         postgres.remove()
+        shutil.rmtree(root, ignore_errors=True)  # a failure already quoted the service's log
 
 
 # --- inputs: one file per event, made by the project's own steps ----------------------------------------
