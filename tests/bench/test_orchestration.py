@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.bench.quick import run_quick
 
 MS = re.compile(r"^-?\d+\.\d ms$")  # one run: a median without a range
 RATIO = re.compile(r"^\d+\.\d×$")
 
 
 def test_quick_run(tmp_path: Path) -> None:
-    out = tmp_path / "orchestration.json"
-    finished = subprocess.run(
-        [sys.executable, "-m", "bench.orchestration", "--quick", "--repeat", "1", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert finished.returncode == 0, finished.stderr[-4000:]
-    section = json.loads(out.read_text(encoding="utf-8"))
-    assert section["skipped"] is None, section["skipped"]
+    section = run_quick("orchestration", tmp_path)
 
     rows = {}
     for line in section["body"].splitlines():
@@ -57,6 +44,4 @@ def test_quick_run(tmp_path: Path) -> None:
         assert len(parts) == 4 and abs(sum(parts) - overhead) <= 0.5, (parts, overhead)
     assert RATIO.match(rows["**overhead: wall − step work**"][2])
 
-    assert 1 <= len(section["headlines"]) <= 3 and all(section["headlines"])
     assert "harness/embedded" in section["headlines"][0]
-    assert section["notes"]

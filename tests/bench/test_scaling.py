@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.bench.quick import run_quick
 
 
 def test_quick_run(tmp_path: Path) -> None:
-    out = tmp_path / "scaling.json"
-    finished = subprocess.run(
-        [sys.executable, "-m", "bench.scaling", "--quick", "--repeat", "1", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert finished.returncode == 0, finished.stderr[-4000:]
-    section = json.loads(out.read_text(encoding="utf-8"))
-    assert section["skipped"] is None, section["skipped"]
+    section = run_quick("scaling", tmp_path)
 
     rows = [
         [cell.strip() for cell in line.strip("|").split("|")]
@@ -38,6 +25,3 @@ def test_quick_run(tmp_path: Path) -> None:
         assert re.match(r"^\d+\.\d\d×$", ratio) and float(ratio[:-1]) > 0
         assert re.match(r"^\d+$", restarts)
     assert rows[0][6] == "1.00×"  # N = 1 against itself
-
-    assert 1 <= len(section["headlines"]) <= 3 and all(section["headlines"])
-    assert section["notes"]
