@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -397,20 +396,6 @@ class Start:
         return self.listening + self.first.seconds
 
 
-def wait_listening(service: ServiceProcess, timeout: float = 120.0) -> None:
-    # ServiceProcess.wait_listening polls every 0.1 s, too coarse for figures of a few tenths of a second.
-    assert service.process is not None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise RuntimeError(f"{service.name} exited with {service.process.returncode}:\n{service.tail()}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", service.port)) == 0:
-                return
-        time.sleep(LISTEN_POLL_SECONDS)
-    raise RuntimeError(f"{service.name} did not listen within {timeout:g} s:\n{service.tail()}")
-
-
 def cold_start(environment: Environment, name: str, cold: Event, warm: Event) -> Start:
     logs = environment.root / "logs"
     logs.mkdir(exist_ok=True)
@@ -418,7 +403,8 @@ def cold_start(environment: Environment, name: str, cold: Event, warm: Event) ->
     started = time.perf_counter()
     service.start()
     try:
-        wait_listening(service)
+        # The harness's default 0.1 s poll is too coarse for figures of a few tenths of a second.
+        service.wait_listening(timeout=120, poll=LISTEN_POLL_SECONDS)
         listening = time.perf_counter() - started
         try:
             first = cold(service.url)

@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ from core.ontology import default_ontology
 from core.settings import Buckets
 from tests.conftest import free_port
 from tests.deploy.commands import COMMANDS
-from tests.e2e.harness.cluster import ServiceProcess
+from tests.e2e.harness.cluster import ServiceProcess, wait_port
 from tests.e2e.harness.postgres import PostgresServer
 from tests.e2e.harness.s3 import S3_KEY, S3_SECRET, s3_client
 from tests.pdfgen import REPORT_PAGES, write_pdf
@@ -242,23 +241,11 @@ def s3_server() -> Iterator[tuple[str, int]]:
         [sys.executable, "-c", f"from bench.gateway import _serve_s3; _serve_s3({port})"], cwd=ROOT
     )
     try:
-        _wait_port(port, lambda: process.poll() is None)
+        wait_port(port, lambda: process.poll() is None, 60)
         yield f"127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         process.wait(10)
-
-
-def _wait_port(port: int, alive: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive():
-            raise RuntimeError(f"the server for port {port} exited")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port} after {timeout}s")
 
 
 def _gunicorn(name: str, root: Path, env: dict[str, str], app_spec: str) -> ServiceProcess:

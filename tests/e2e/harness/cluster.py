@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,19 @@ from tests.e2e.harness.s3 import S3_KEY, S3_SECRET, Notifier, NotifyingS3, s3_cl
 WEBHOOK_TOKEN = "e2e-webhook-token"
 FUNCTIONS = tuple(route.function for route in ROUTES)
 TERMINAL = ("completed", "failed")
+
+
+def wait_port(port: int, alive: Callable[[], bool], timeout: float = 90.0, poll: float = 0.1) -> None:
+    """Wait until something accepts connections on loopback ``port``; fail early once ``alive()`` is false."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            raise RuntimeError(f"the process serving port {port} exited")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(poll)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout:g} s")
 
 
 class ServiceProcess:
@@ -78,17 +91,13 @@ class ServiceProcess:
                 start_new_session=True,
             )
 
-    def wait_listening(self, timeout: float = 90.0) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not listen on {self.port} within {timeout}s:\n{self.tail()}")
+    def wait_listening(self, timeout: float = 90.0, poll: float = 0.1) -> None:
+        process = self.process
+        assert process is not None
+        try:
+            wait_port(self.port, lambda: process.poll() is None, timeout, poll)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{self.name}: {exc} (exit code {process.poll()}):\n{self.tail()}") from exc
 
     def kill(self) -> None:
         """SIGKILL the service and every process it started, as when a pod is killed."""
