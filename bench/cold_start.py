@@ -107,6 +107,7 @@ OFF_START: dict[str, tuple[OffStart, ...]] = {
     "extract": (
         OffStart("openai", "LLM extractor only, with DEEPSEEK_API_KEY set"),
         OffStart("jsonschema", "first event: validating the project's ontology"),
+        OffStart("pypdfium2", "never: extract reads document.json, not the PDF"),
     ),
 }
 

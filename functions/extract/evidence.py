@@ -16,7 +16,7 @@ from itertools import pairwise
 from typing import Any
 
 from functions.extract.routing import table_text
-from functions.structure.document import FURNITURE_TYPES
+from functions.structure.blocks import FURNITURE_TYPES
 
 TEXT_KEYS = ("text", "caption", "footnote")
 _PUNCTUATION = str.maketrans(

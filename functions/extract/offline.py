@@ -38,7 +38,7 @@ from functions.extract.evidence import Evidence, Locator
 from functions.extract.parties import ROLE_LABELS, Mention, Parties, find_parties
 from functions.extract.result import FieldResult, build_result
 from functions.extract.validate import EMPTY, FILLED, chinese_integer
-from functions.structure.document import FURNITURE_TYPES
+from functions.structure.blocks import FURNITURE_TYPES
 
 EXTRACTOR_NAME = "offline"
 SUMMARY_SENTENCES = 3

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.ontology import Category, Field, Ontology
-from functions.structure.document import FURNITURE_TYPES
+from functions.structure.blocks import FURNITURE_TYPES
 
 DEFAULT_CONTEXT_CHARS = 6000
 MIN_TERM = 2

@@ -3,7 +3,8 @@
 Scale-to-zero pays the start path on every burst (see ``python -m bench.cold_start``). The model stack and the
 LLM SDK load only where they are used (MinerU in the parse worker, openai when an API key is set), and so do
 the libraries moved off the start path: httpx (MinerU's API backends), jsonschema (ontology validation) and
-rdflib (Turtle import/export; extract keeps it, since every extract event writes graph.ttl).
+rdflib (Turtle import/export; extract keeps it, since every extract event writes graph.ttl) and
+pypdfium2 (extract never opens a PDF).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ ENTRIES = {
     **{name: f"functions.{name}.main" for name in ("source", "router", "parse", "structure", "extract")},
 }
 NEVER_AT_START = {"mineru", "torch", "onnxruntime", "rapidocr", "openai"}
-DEFERRED = {"httpx", "jsonschema", "rdflib"}
-KEPT = {"extract": {"rdflib"}}
+DEFERRED = {"httpx", "jsonschema", "rdflib", "pypdfium2"}
+# Every event of these services uses the library, so importing it later would only move the cost.
+KEPT = {"extract": {"rdflib"}, "parse": {"pypdfium2"}, "structure": {"pypdfium2"}}
 
 
 def loaded_at_start(module: str) -> set[str]:
