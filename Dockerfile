@@ -44,7 +44,8 @@ RUN python /usr/local/bin/requirements.py gateway > /tmp/requirements.txt && pip
 COPY --from=app-code /app /app
 USER 10001
 EXPOSE 8080
-CMD ["gunicorn", "--threads", "8", "--timeout", "120", "gateway:create_app()"]
+# --keep-alive outlasts the proxy's idle connections (see tests/deploy/commands.py).
+CMD ["gunicorn", "--threads", "8", "--timeout", "120", "--keep-alive", "120", "gateway:create_app()"]
 
 # ---------------------------------------------------------------------------------------------------
 FROM base AS source
