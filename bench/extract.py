@@ -13,9 +13,7 @@ routed text of its category, one request per field, as the original did.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from bench.report import Options, Section, require_shared, section_main
@@ -48,10 +46,9 @@ def per_field_baseline(document: dict[str, Any], ontology: Any) -> tuple[int, in
 
 
 def measure(options: Options, section: Section) -> None:
-    import pgserver
     import psycopg
 
-    from core.db import Database, migrate
+    from core.db import Database
     from core.extraction_queries import UsageRecord
     from core.ontology import default_ontology
     from core.settings import LlmSettings
@@ -60,6 +57,7 @@ def measure(options: Options, section: Section) -> None:
     from functions.extract.llm_extract import LlmExtractor
     from functions.extract.offline import extract_offline
     from functions.structure.document import build_document
+    from tests.e2e.harness.postgres import PostgresServer
     from tests.functions.extract_llm_server import API_KEY, chat_server
     from tests.functions.test_extract_report_514 import answer
 
@@ -77,29 +75,27 @@ def measure(options: Options, section: Section) -> None:
 
     first: list[dict[str, Any]] = []
     rerun: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-extract-") as folder:
-        postgres = pgserver.get_server(Path(folder), cleanup_mode="delete")
-        try:
-            with psycopg.connect(postgres.get_uri(), autocommit=True) as conn:
-                migrate(conn)  # type: ignore[arg-type]
-                db = Database(postgres.get_uri())
-                for _ in range(options.repeat):
-                    conn.execute("TRUNCATE llm_cache")  # every round's first run starts cold
-                    # A new server per round: its prefix cache, like DeepSeek's, would otherwise be warm.
-                    with chat_server(answer) as server:
-                        settings = LlmSettings(api_key=API_KEY, api_base=server.url, max_concurrency=4)
-                        for runs in (first, rerun):
-                            usage: list[UsageRecord] = []
-                            client = ChatClient(settings)
-                            extractor = LlmExtractor(client, PostgresCache(db), settings, usage)
-                            started = time.perf_counter()
-                            result = extractor.extract(document, ontology)
-                            llm = dict(result["_metadata"]["llm"], seconds=time.perf_counter() - started)
-                            client.close()
-                            runs.append(llm)
-                db.close()
-        finally:
-            postgres.cleanup()
+    postgres = PostgresServer()  # migrated
+    try:
+        with psycopg.connect(postgres.url(), autocommit=True) as conn:
+            db = Database(postgres.url())
+            for _ in range(options.repeat):
+                conn.execute("TRUNCATE llm_cache")  # every round's first run starts cold
+                # A new server per round: its prefix cache, like DeepSeek's, would otherwise be warm.
+                with chat_server(answer) as server:
+                    settings = LlmSettings(api_key=API_KEY, api_base=server.url, max_concurrency=4)
+                    for runs in (first, rerun):
+                        usage: list[UsageRecord] = []
+                        client = ChatClient(settings)
+                        extractor = LlmExtractor(client, PostgresCache(db), settings, usage)
+                        started = time.perf_counter()
+                        result = extractor.extract(document, ontology)
+                        llm = dict(result["_metadata"]["llm"], seconds=time.perf_counter() - started)
+                        client.close()
+                        runs.append(llm)
+            db.close()
+    finally:
+        postgres.remove()
 
     baseline_requests, baseline_tokens, unrouted = per_field_baseline(document, ontology)
     describe(

@@ -15,16 +15,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pgserver
-import psycopg
 from moto.server import ThreadedMotoServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.db import migrate
 from tests.conftest import free_port
 from tests.e2e.harness.cluster import Cluster
 from tests.e2e.harness.load import run_load
+from tests.e2e.harness.postgres import PostgresServer
 from tests.pdfgen import write_pdf
 
 
@@ -34,13 +32,11 @@ def main() -> None:
     parser.add_argument("--pollers", type=int, default=8)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="pdfonto-load-"))
-    postgres = pgserver.get_server(root / "pg", cleanup_mode="delete")
-    with psycopg.connect(postgres.get_uri(), autocommit=True) as conn:
-        migrate(conn)  # type: ignore[arg-type]
+    postgres = PostgresServer()
     port = free_port()
     s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     s3.start()
-    cluster = Cluster(root, postgres.get_uri(), f"127.0.0.1:{port}")
+    cluster = Cluster(root, postgres.url(), f"127.0.0.1:{port}")
     try:
         project = cluster.client("bench").create_project("load")
         figures = run_load(
@@ -55,7 +51,7 @@ def main() -> None:
     finally:
         cluster.stop()
         s3.stop()
-        postgres.cleanup()
+        postgres.remove()
 
 
 if __name__ == "__main__":

@@ -218,19 +218,16 @@ class HarnessStack:
     """The e2e cluster (``tests/e2e/harness/cluster.py``): one process per service, HTTP between them."""
 
     def __init__(self, root: Path) -> None:
-        import pgserver
         from moto.server import ThreadedMotoServer
 
-        from core.db import migrate
         from tests.conftest import free_port
         from tests.e2e.harness.cluster import Cluster
+        from tests.e2e.harness.postgres import PostgresServer
 
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        self.postgres = pgserver.get_server(root / "pg", cleanup_mode="delete")
-        self.url: str = self.postgres.get_uri()
-        with psycopg.connect(self.url, autocommit=True, row_factory=dict_row) as conn:
-            migrate(conn)
+        self.postgres = PostgresServer()
+        self.url: str = self.postgres.url()
         port = free_port()
         self.s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.s3.start()
@@ -238,7 +235,7 @@ class HarnessStack:
             self.cluster = Cluster(root, self.url, f"127.0.0.1:{port}", env={"LOG_LEVEL": "WARNING"})
         except BaseException:
             self.s3.stop()
-            self.postgres.cleanup()
+            self.postgres.remove()
             raise
         self.client = self.cluster.client(USER)
         self.project = self.client.create_project("bench")
@@ -270,4 +267,4 @@ class HarnessStack:
             self.cluster.stop()
         finally:
             self.s3.stop()
-            self.postgres.cleanup()
+            self.postgres.remove()
