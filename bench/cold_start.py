@@ -43,10 +43,10 @@ from core.settings import Settings
 from core.steps import Outcome
 from core.storage import ObjectInfo
 from tests.conftest import free_port, insert_file
-from tests.e2e.harness.cluster import ServiceProcess
+from tests.e2e.harness.cluster import ServiceProcess, external_env
 from tests.e2e.harness.pipeline import report_pdf
 from tests.e2e.harness.postgres import PostgresServer
-from tests.e2e.harness.s3 import S3_KEY, S3_SECRET, minio_body
+from tests.e2e.harness.s3 import minio_body
 
 STEPS = ("parse", "structure", "extract")
 SERVICES = ("gateway", "source", "router", *STEPS)
@@ -218,17 +218,7 @@ def environment() -> Iterator[Environment]:
     s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     s3.start()
     stub = StubTarget()
-    env = {
-        "DATABASE_URL": postgres.url(),
-        "S3_ENDPOINT": f"http://127.0.0.1:{port}",
-        "S3_ACCESS_KEY": S3_KEY,
-        "S3_SECRET_KEY": S3_SECRET,
-        "S3_REGION": "us-east-1",
-        "EVENTS_MODE": "external",
-        "PDFONTO_DATA_DIR": str(root / "data"),
-        "LOG_LEVEL": "INFO",
-        "MAX_PAGES": "100",
-    }
+    env = {**external_env(postgres.url(), f"127.0.0.1:{port}", root / "data"), "MAX_PAGES": "100"}
     ctx = build_context(Settings.from_env(env), run_migrations=False)  # also creates the buckets
     try:
         yield Environment(root, postgres.url(), ctx, stub, env)

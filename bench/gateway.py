@@ -41,9 +41,9 @@ from core.ontology import default_ontology
 from core.settings import Buckets
 from tests.conftest import free_port
 from tests.deploy.commands import COMMANDS
-from tests.e2e.harness.cluster import ServiceProcess, wait_port
+from tests.e2e.harness.cluster import ServiceProcess, external_env, wait_port
 from tests.e2e.harness.postgres import PostgresServer
-from tests.e2e.harness.s3 import S3_KEY, S3_SECRET, s3_client
+from tests.e2e.harness.s3 import s3_client
 from tests.pdfgen import REPORT_PAGES, write_pdf
 
 USER = "bench-user"
@@ -258,23 +258,6 @@ def _gunicorn(name: str, root: Path, env: dict[str, str], app_spec: str) -> Serv
     return service
 
 
-def gateway_env(database_url: str, s3: str, buckets: Buckets, data_dir: Path) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "S3_ENDPOINT": f"http://{s3}",
-        "S3_ACCESS_KEY": S3_KEY,
-        "S3_SECRET_KEY": S3_SECRET,
-        "S3_REGION": "us-east-1",
-        "EVENTS_MODE": "external",
-        "PDFONTO_DATA_DIR": str(data_dir),
-        "LOG_LEVEL": "INFO",  # the deployment's level (knative/pdfonto.yaml, the chart's default)
-        "BUCKET_PDF": buckets.pdf,
-        "BUCKET_MINERU": buckets.mineru,
-        "BUCKET_DOCUMENTS": buckets.documents,
-        "BUCKET_EXTRACTION": buckets.extraction,
-    }
-
-
 # --- the load -----------------------------------------------------------------------------------------
 
 
@@ -422,7 +405,7 @@ def stack(root: Path) -> Iterator[tuple[Stack, Seeded]]:
             for name in buckets.all():
                 client.create_bucket(Bucket=name)
             gateway = _gunicorn(
-                "gateway", root, gateway_env(postgres.url(), s3, buckets, root / "data"), APP_SPEC
+                "gateway", root, external_env(postgres.url(), s3, root / "data", buckets), APP_SPEC
             )
             try:
                 bare = _gunicorn("bare", root, {}, BARE_APP_SPEC)

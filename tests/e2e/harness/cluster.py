@@ -39,6 +39,30 @@ FUNCTIONS = tuple(route.function for route in ROUTES)
 TERMINAL = ("completed", "failed")
 
 
+def external_env(
+    database_url: str, s3: str, data_dir: Path, buckets: Buckets | None = None
+) -> dict[str, str]:
+    """What every service needs in a cluster: Postgres, S3 at ``s3`` (host:port), events from outside."""
+    env = {
+        "DATABASE_URL": database_url,
+        "S3_ENDPOINT": f"http://{s3}",
+        "S3_ACCESS_KEY": S3_KEY,
+        "S3_SECRET_KEY": S3_SECRET,
+        "S3_REGION": "us-east-1",
+        "EVENTS_MODE": "external",
+        "PDFONTO_DATA_DIR": str(data_dir),
+        "LOG_LEVEL": "INFO",  # the deployment's level (knative/pdfonto.yaml, the chart's default)
+    }
+    if buckets is not None:
+        env.update(
+            BUCKET_PDF=buckets.pdf,
+            BUCKET_MINERU=buckets.mineru,
+            BUCKET_DOCUMENTS=buckets.documents,
+            BUCKET_EXTRACTION=buckets.extraction,
+        )
+    return env
+
+
 def wait_port(port: int, alive: Callable[[], bool], timeout: float = 90.0, poll: float = 0.1) -> None:
     """Wait until something accepts connections on loopback ``port``; fail early once ``alive()`` is false."""
     deadline = time.monotonic() + timeout
@@ -173,20 +197,9 @@ class Cluster:
         self.notifier = Notifier(self.services["source"].url, WEBHOOK_TOKEN)
         self.s3 = NotifyingS3(f"http://{s3_upstream}", self.notifier).start()
         common = {
-            "DATABASE_URL": database_url,
-            "S3_ENDPOINT": f"http://{self.s3.endpoint}",
-            "S3_ACCESS_KEY": S3_KEY,
-            "S3_SECRET_KEY": S3_SECRET,
-            "S3_REGION": "us-east-1",
+            **external_env(database_url, self.s3.endpoint, root / "data", self.buckets),
             "S3_TIMEOUT": "3",
-            "EVENTS_MODE": "external",
-            "PDFONTO_DATA_DIR": str(root / "data"),
-            "LOG_LEVEL": "INFO",
             "MAX_PAGES": "100",
-            "BUCKET_PDF": self.buckets.pdf,
-            "BUCKET_MINERU": self.buckets.mineru,
-            "BUCKET_DOCUMENTS": self.buckets.documents,
-            "BUCKET_EXTRACTION": self.buckets.extraction,
             "MAX_DELIVERY_ATTEMPTS": "6",
             "STEP_LEASE_SECONDS": "1800",
             **(env or {}),
